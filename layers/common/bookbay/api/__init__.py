@@ -1,0 +1,1 @@
+"""HTTP edge shared by the API functions: the resolver factory, error mapping, schemas."""

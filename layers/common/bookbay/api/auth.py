@@ -1,0 +1,60 @@
+"""Staff identity from the Cognito authorizer's claims (API Gateway REST, or the local stand-in)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from bookbay.api.resolver import error_response
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    sub: str
+    email: str | None
+    groups: frozenset[str]
+
+
+def parse_groups(raw: Any) -> frozenset[str]:
+    """``cognito:groups`` arrives as a list, "a,b", or "[a b]" depending on the integration."""
+    if raw is None:
+        return frozenset()
+    if isinstance(raw, list | tuple):
+        return frozenset(str(g) for g in raw if g)
+    text = str(raw).strip().strip("[]")
+    return frozenset(part for part in text.replace(",", " ").split() if part)
+
+
+def staff_identity(event_claims: dict[str, Any] | None) -> StaffIdentity | None:
+    if not event_claims or not event_claims.get("sub"):
+        return None
+    return StaffIdentity(
+        sub=str(event_claims["sub"]),
+        email=event_claims.get("email"),
+        groups=parse_groups(event_claims.get("cognito:groups")),
+    )
+
+
+def require_staff(group: str) -> Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]:
+    """Middleware: 401 without authorizer claims, 403 without ``group``; stores the identity."""
+
+    def middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        authorizer = app.current_event.request_context.authorizer
+        identity = staff_identity(authorizer.claims if authorizer else None)
+        if identity is None:
+            return error_response(
+                HTTPStatus.UNAUTHORIZED, "unauthorized", "A valid staff sign-in token is required."
+            )
+        if group not in identity.groups:
+            return error_response(
+                HTTPStatus.FORBIDDEN, "forbidden", "Your account is not in the staff group."
+            )
+        app.append_context(staff=identity)
+        return next_middleware(app)
+
+    return middleware

@@ -1,0 +1,49 @@
+"""The error body every API answer uses, and the OpenAPI ``responses`` for it."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(description="Where the problem is, e.g. body.customer.phone or query.near")
+    message: str = Field(description="What is wrong with it")
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable snake_case error code", examples=["validation_error"])
+    message: str = Field(description="Human-readable explanation")
+    details: list[ErrorDetail] | None = Field(default=None, description="Per-field problems (422)")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorInfo
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (bad JSON or encoding)",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict with the current state",
+    410: "No longer available",
+    415: "Unsupported content type (send application/json)",
+    422: "Invalid input",
+    429: "Too many requests",
+    503: "Not ready or temporarily unavailable",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the given error statuses (always 422)."""
+    wanted = sorted({*statuses, 422})
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+        for status in wanted
+    }

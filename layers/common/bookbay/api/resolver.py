@@ -1,0 +1,145 @@
+"""The one resolver factory: every API function builds its resolver here.
+
+It registers the domain-exception -> HTTP mapping and the bad-input handlers, so handlers never
+build error bodies and domain code never sees HTTP.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from bookbay import exceptions as exc
+from bookbay.observability import logger
+
+# Most specific class first wins (looked up along the exception's MRO).
+STATUS_BY_EXCEPTION: dict[type[exc.DomainError], HTTPStatus] = {
+    exc.NotFound: HTTPStatus.NOT_FOUND,
+    exc.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    exc.Conflict: HTTPStatus.CONFLICT,
+    exc.Forbidden: HTTPStatus.FORBIDDEN,
+    exc.Unauthorized: HTTPStatus.UNAUTHORIZED,
+    exc.ShopNotConfigured: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def status_for(error: exc.DomainError) -> HTTPStatus:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_EXCEPTION:
+            return STATUS_BY_EXCEPTION[cls]  # type: ignore[index]
+    return HTTPStatus.BAD_REQUEST
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response[str]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": error}),
+        headers=dict(SECURITY_HEADERS),
+    )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", e.get("type")))} for e in errors]
+
+
+def require_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """JSON API routes accept only application/json bodies (415 otherwise)."""
+    event = app.current_event
+    if event.http_method in _BODY_METHODS and event.body:
+        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return error_response(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the request body as JSON with Content-Type: application/json.",
+            )
+    return next_middleware(app)
+
+
+def add_security_headers(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    response = next_middleware(app)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def make_resolver(*, json_api: bool = True) -> APIGatewayRestResolver:
+    """A REST resolver with validation, the error mapping and the bad-input handlers."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    middlewares: list[Callable[..., Response[Any]]] = [add_security_headers]
+    if json_api:
+        middlewares.append(require_json_body)
+    app.use(middlewares)
+
+    @app.exception_handler(exc.DomainError)
+    def _domain_error(error: exc.DomainError) -> Response[str]:
+        status = status_for(error)
+        logger.info("domain error", extra={"error_code": error.code, "status": int(status)})
+        return error_response(status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(error: RequestValidationError) -> Response[str]:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(
+                HTTPStatus.BAD_REQUEST, "malformed_json", "The request body is not valid JSON."
+            )
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "validation_error",
+            "The request has invalid or missing fields.",
+            _validation_details(errors),
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(_: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the request body as JSON with Content-Type: application/json.",
+        )
+
+    @app.exception_handler([UnicodeDecodeError, binascii.Error])
+    def _undecodable(_: Exception) -> Response[str]:
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "invalid_encoding", "The request body must be UTF-8 text."
+        )
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response[str]:
+        return error_response(
+            HTTPStatus.NOT_FOUND,
+            "not_found",
+            "No such route or method. The API is described at /swagger.",
+        )
+
+    return app

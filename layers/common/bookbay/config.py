@@ -1,0 +1,60 @@
+"""Configuration: one pydantic model per function, read once from the environment at cold start.
+
+This is the only module that reads ``os.environ``. A missing required setting fails the cold
+start with the names of what is missing, never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(RuntimeError):
+    """The function's environment lacks a required setting or has an invalid one."""
+
+
+class BaseConfig(BaseModel):
+    """Settings every function has. Field ``foo_bar`` is read from ``FOO_BAR``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=1, description="The domain table")
+    shop_name: str = Field(min_length=1)
+    environment: str = Field(default="dev")
+    region: str = Field(default="us-east-1", description="AWS_REGION")
+    public_base_url: str = Field(default="", description="Base URL for links; empty = shop settings")
+    catalog_cache_seconds: float = Field(
+        default=30.0, ge=0, description="How long a warm container reuses the catalog it read"
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for name in cls.model_fields:
+            key = "AWS_REGION" if name == "region" else name.upper()
+            if key in env:
+                values[name] = env[key]
+        if "region" not in values and "AWS_DEFAULT_REGION" in env:
+            values["region"] = env["AWS_DEFAULT_REGION"]
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = ", ".join(
+                f"{str(err['loc'][0]).upper()} ({err['msg']})" for err in exc.errors()
+            )
+            raise ConfigError(f"{cls.__name__}: bad or missing environment: {problems}") from exc
+
+
+class StaffApiConfig(BaseConfig):
+    """Functions behind the Cognito authorizer."""
+
+    staff_group: str = Field(default="staff", min_length=1)
+
+
+class OutboxSenderConfig(BaseConfig):
+    sender_email: str = Field(min_length=3)

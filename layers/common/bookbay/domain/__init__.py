@@ -1,0 +1,1 @@
+"""Domain entities (pydantic): what the services work with. Storage models stay in bookbay.models."""

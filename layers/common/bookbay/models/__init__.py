@@ -1,0 +1,1 @@
+"""PynamoDB storage models. They never leave bookbay.repositories."""

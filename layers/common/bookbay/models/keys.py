@@ -1,0 +1,25 @@
+"""Key builders for the single domain table: every key shape is spelled here, once."""
+
+from __future__ import annotations
+
+SHOP_PK = "SHOP"
+SHOP_SK = "SHOP"
+
+
+def location_sk(location_id: str) -> str:
+    return f"LOCATION#{location_id}"
+
+
+def service_sk(service_id: str) -> str:
+    return f"SERVICE#{service_id}"
+
+
+LOCATION_PREFIX = "LOCATION#"
+SERVICE_PREFIX = "SERVICE#"
+
+
+def outbox_pk(message_id: str) -> str:
+    return f"OUTBOX#{message_id}"
+
+
+OUTBOX_SK = "OUTBOX"

@@ -1,0 +1,1 @@
+"""Data access. PynamoDB models are used here and nowhere else."""

@@ -1,0 +1,129 @@
+"""The catalog (shop, settings, locations, services): one partition, read with one query."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from bookbay.domain.catalog import Catalog, Location, Service, Shop, ShopSettings
+from bookbay.exceptions import ShopNotConfigured, StaleWrite
+from bookbay.models import keys
+from bookbay.models.catalog import LocationItem, ServiceItem, ShopItem
+from bookbay.models.table import BaseItem, bind_table
+
+
+class CatalogRepository:
+    """Reads the catalog in one query and keeps it for ``cache_seconds`` in a warm container."""
+
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        bind_table(table_name, region)
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cached: tuple[float, Catalog, int] | None = None
+
+    # ------------------------------------------------------------------ reads
+    def catalog(self) -> Catalog:
+        return self._load()[0]
+
+    def settings_version(self) -> int:
+        return self._load()[1]
+
+    def _load(self) -> tuple[Catalog, int]:
+        now = self._clock()
+        if self._cached and now - self._cached[0] < self._cache_seconds:
+            return self._cached[1], self._cached[2]
+        shop: Shop | None = None
+        version = 0
+        locations: list[Location] = []
+        services: list[Service] = []
+        for item in BaseItem.query(keys.SHOP_PK):
+            if isinstance(item, ShopItem):
+                shop = Shop.model_validate(item.body)
+                version = item.version or 0
+            elif isinstance(item, LocationItem):
+                locations.append(Location.model_validate(item.body))
+            elif isinstance(item, ServiceItem):
+                services.append(Service.model_validate(item.body))
+        if shop is None:
+            raise ShopNotConfigured("No shop is loaded into this stack yet.")
+        catalog = Catalog(
+            shop=shop,
+            locations=sorted(locations, key=lambda loc: loc.name),
+            services=sorted(services, key=lambda svc: svc.name),
+        )
+        self._cached = (now, catalog, version)
+        return catalog, version
+
+    # ------------------------------------------------------------------ writes
+    def save_settings(self, settings: ShopSettings, *, expected_version: int) -> int:
+        """Replace the shop's settings if nobody changed them since ``expected_version``."""
+        shop = self.catalog().shop.model_copy(update={"settings": settings})
+        item = ShopItem(keys.SHOP_PK, keys.SHOP_SK, body=_dump(shop))
+        item.version = expected_version
+        try:
+            item.save()
+        except PutError as exc:
+            if _conditional_failure(exc):
+                raise StaleWrite("The settings changed meanwhile; read them again.") from exc
+            raise
+        self._cached = None
+        return item.version or 0
+
+    def upsert(self, catalog: Catalog) -> dict[str, list[str]]:
+        """Write shop, locations and services (ops loader). Returns what changed, by kind."""
+        report: dict[str, list[str]] = {"written": [], "unchanged": [], "not_in_file": []}
+        existing: dict[str, BaseItem] = {item.sk: item for item in BaseItem.query(keys.SHOP_PK)}
+        wanted: list[BaseItem] = [self._shop_item(catalog.shop, existing.get(keys.SHOP_SK))]
+        wanted += [
+            LocationItem(keys.SHOP_PK, keys.location_sk(loc.id), body=_dump(loc), name=loc.name)
+            for loc in catalog.locations
+        ]
+        wanted += [
+            ServiceItem(keys.SHOP_PK, keys.service_sk(svc.id), body=_dump(svc), name=svc.name)
+            for svc in catalog.services
+        ]
+        for item in wanted:
+            before = existing.pop(item.sk, None)
+            if before is not None and getattr(before, "body", None) == getattr(item, "body", None):
+                report["unchanged"].append(item.sk)
+                continue
+            try:
+                item.save()
+            except (PutError, UpdateError) as exc:
+                if _conditional_failure(exc):
+                    raise StaleWrite("The shop changed while loading; run the loader again.") from exc
+                raise
+            report["written"].append(item.sk)
+        report["not_in_file"] = sorted(existing)
+        self._cached = None
+        return report
+
+    def delete(self, sort_keys: list[str]) -> None:
+        for sk in sort_keys:
+            BaseItem(keys.SHOP_PK, sk).delete()
+        self._cached = None
+
+    @staticmethod
+    def _shop_item(shop: Shop, before: BaseItem | None) -> ShopItem:
+        item = ShopItem(keys.SHOP_PK, keys.SHOP_SK, body=_dump(shop))
+        if isinstance(before, ShopItem):
+            item.version = before.version
+        return item
+
+
+def _dump(model: Shop | Location | Service) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+def _conditional_failure(exc: PutError | UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
