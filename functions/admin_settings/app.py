@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,11 +21,15 @@ repo = CatalogRepository(config.table_name, config.region)
 app = make_resolver()
 app.use([require_staff(config.staff_group)])
 
+# OpenAPI: these routes sit behind the Cognito authorizer (the scheme is declared by scripts/openapi.py).
+STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffCognito": []}]
+
 
 @app.get(
     "/v1/admin/settings",
     summary="The shop's settings",
     tags=["admin"],
+    security=STAFF_SECURITY,
     responses={200: {"description": "Settings"}, **error_responses(401, 403, 503)},
 )
 def get_settings() -> SettingsResponse:
@@ -35,7 +41,11 @@ def get_settings() -> SettingsResponse:
     "/v1/admin/settings",
     summary="Change some settings",
     tags=["admin"],
-    responses={200: {"description": "The settings after the change"}, **error_responses(400, 401, 403, 409, 415, 503)},
+    security=STAFF_SECURITY,
+    responses={
+        200: {"description": "The settings after the change"},
+        **error_responses(400, 401, 403, 409, 415, 503),
+    },
 )
 def patch_settings(body: SettingsPatch) -> SettingsResponse:
     updated, version = settings.update_settings(repo, body.changes, version=body.version)
@@ -46,5 +56,5 @@ def patch_settings(body: SettingsPatch) -> SettingsResponse:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

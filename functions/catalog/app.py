@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -10,7 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
-from bookbay.api.schemas import LocationOut, LocationResponse, LocationsResponse, ServiceOut, ShopOut, ShopResponse
+from bookbay.api.schemas import (
+    LocationOut,
+    LocationResponse,
+    LocationsResponse,
+    ServiceOut,
+    ShopOut,
+    ShopResponse,
+)
 from bookbay.config import BaseConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.catalog import CatalogRepository
@@ -50,7 +57,9 @@ def list_locations(
     ] = None,
 ) -> LocationsResponse:
     if near is None:
-        return LocationsResponse(locations=[LocationOut.of(loc) for loc in catalog.get_catalog(repo).locations])
+        return LocationsResponse(
+            locations=[LocationOut.of(loc) for loc in catalog.get_catalog(repo).locations]
+        )
     return LocationsResponse(
         locations=[LocationOut.of(n.location, n.distance_miles) for n in catalog.locations_near(repo, near)]
     )
@@ -71,5 +80,5 @@ def get_location(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

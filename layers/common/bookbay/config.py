@@ -44,9 +44,7 @@ class BaseConfig(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            problems = ", ".join(
-                f"{str(err['loc'][0]).upper()} ({err['msg']})" for err in exc.errors()
-            )
+            problems = ", ".join(f"{str(err['loc'][0]).upper()} ({err['msg']})" for err in exc.errors())
             raise ConfigError(f"{cls.__name__}: bad or missing environment: {problems}") from exc
 
 
@@ -58,3 +56,10 @@ class StaffApiConfig(BaseConfig):
 
 class OutboxSenderConfig(BaseConfig):
     sender_email: str = Field(min_length=3)
+
+
+class OutboxDeliveryConfig(OutboxSenderConfig):
+    schedule_group: str = Field(min_length=1)
+    scheduler_role_arn: str = Field(min_length=1)
+    scheduler_dlq_arn: str | None = None
+    sms_sender_id: str | None = Field(default=None, max_length=11)

@@ -45,7 +45,7 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 def status_for(error: exc.DomainError) -> HTTPStatus:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_EXCEPTION:
-            return STATUS_BY_EXCEPTION[cls]  # type: ignore[index]
+            return STATUS_BY_EXCEPTION[cls]
     return HTTPStatus.BAD_REQUEST
 
 

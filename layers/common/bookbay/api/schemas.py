@@ -113,5 +113,5 @@ class SettingsPatch(BaseModel):
 
     version: int | None = Field(default=None, description="The version read; a mismatch is a 409")
     changes: dict[str, object] = Field(
-        min_length=1, description="Settings to change, e.g. {\"booking_mode\": \"instant\"}"
+        min_length=1, description='Settings to change, e.g. {"booking_mode": "instant"}'
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Literal, Self
 
@@ -86,7 +87,7 @@ class Location(BaseModel):
             raise ValueError("a location offering at_home appointments needs at_home_zips")
         for day, intervals in self.weekly_hours.items():
             ordered = sorted(intervals, key=lambda i: parse_hhmm(i.opens))
-            for earlier, later in zip(ordered, ordered[1:], strict=False):
+            for earlier, later in itertools.pairwise(ordered):
                 if parse_hhmm(later.opens) < parse_hhmm(earlier.closes):
                     raise ValueError(f"overlapping opening hours on {day}")
         return self
@@ -125,9 +126,7 @@ class ReviewRequestSettings(BaseModel):
     def _url_when_enabled(self) -> Self:
         if self.enabled and not self.review_url:
             raise ValueError("review_url is required when review requests are enabled")
-        if any(d < 0 or d > 365 for d in self.steps_days) or self.steps_days != sorted(
-            set(self.steps_days)
-        ):
+        if any(d < 0 or d > 365 for d in self.steps_days) or self.steps_days != sorted(set(self.steps_days)):
             raise ValueError("steps_days must be increasing whole days between 0 and 365")
         return self
 
@@ -144,12 +143,14 @@ class ShopSettings(BaseModel):
 
     booking_mode: BookingMode = "request"
     require_verification: bool = True
-    verification_channels: list[Channel] = Field(default_factory=lambda: ["sms", "email"], min_length=1)
+    verification_channels: list[Channel] = Field(
+        default_factory=lambda: list[Channel](["sms", "email"]), min_length=1
+    )
     sms_countries: list[CountryCode] = Field(default_factory=lambda: ["US", "CA"])
     reschedule_requests_enabled: bool = True
     reminder_business_days: int = Field(default=1, ge=0, le=10, description="0 = no reminder")
     reminder_time: HourMinute = "09:00"
-    business_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    business_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
     holidays: HolidaySettings = Field(default_factory=HolidaySettings)
     takeover_enabled: bool = False
     notification_route: NotificationRoute = "store"

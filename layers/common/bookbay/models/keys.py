@@ -23,3 +23,8 @@ def outbox_pk(message_id: str) -> str:
 
 
 OUTBOX_SK = "OUTBOX"
+
+
+def outbox_retry_schedule(message_id: str, attempt: int) -> str:
+    """Name of the one-time schedule that retries a message (<= 64 chars)."""
+    return f"outbox-retry-{message_id}-{attempt}"[:64]

@@ -1,0 +1,80 @@
+"""E-mail delivery: SES (raw MIME, HTML + text) behind an interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Protocol
+
+
+class DeliveryError(Exception):
+    """The provider did not accept the message; retry later."""
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class EmailSender(Protocol):
+    def send(self, email: Email) -> str:
+        """Deliver ``email``; returns the provider's message id; raises DeliveryError."""
+        ...
+
+
+def build_mime(email: Email, sender: str, sender_name: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = str(Address(display_name=sender_name, addr_spec=sender))
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+    for name, value in email.headers.items():
+        message[name] = value
+    message.set_content(email.text)
+    if email.html:
+        message.add_alternative(email.html, subtype="html")
+    return message.as_bytes()
+
+
+class SesEmailSender:
+    def __init__(self, sender: str, sender_name: str, client: Any | None = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("ses")
+        self._client = client
+        self._sender = sender
+        self._sender_name = sender_name
+
+    def send(self, email: Email) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        raw = build_mime(email, self._sender, self._sender_name)
+        try:
+            response = self._client.send_raw_email(
+                Source=self._sender, Destinations=[email.to], RawMessage={"Data": raw}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise DeliveryError(f"SES: {type(exc).__name__}: {exc}") from exc
+        return str(response["MessageId"])
+
+
+class InMemoryEmailSender:
+    """Test fake: keeps what it was asked to send; ``fail`` makes the next sends raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[Email] = []
+        self.fail = False
+
+    def send(self, email: Email) -> str:
+        if self.fail:
+            raise DeliveryError("fake e-mail provider is down")
+        self.sent.append(email)
+        return f"fake-email-{len(self.sent)}"
