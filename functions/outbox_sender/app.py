@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -37,24 +36,27 @@ def deliver(message_id: str, retry_target_arn: str) -> str:
     return outcome
 
 
-def record_handler(record: DynamoDBRecord, retry_target_arn: str) -> None:
+def message_id_of(record: DynamoDBRecord) -> str | None:
     image = record.dynamodb.new_image if record.dynamodb else None
     if not image or "message_id" not in image:
         logger.warning("stream record without an outbox message", extra={"event_id": record.event_id})
-        return
-    deliver(str(image["message_id"]), retry_target_arn)
+        return None
+    return str(image["message_id"])
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    global _self_arn
-    _self_arn = context.invoked_function_arn
+    own_arn = context.invoked_function_arn  # scheduled retries come back here
     if RETRY_EVENT_KEY in event:
-        outcome = delivery.deliver(str(event[RETRY_EVENT_KEY]), datetime.now(UTC), retry_target_arn=_self_arn)
-        metrics.add_metric(name=f"Outbox_{outcome}", unit="Count", value=1)
-        return {"outcome": outcome}
+        return {"outcome": deliver(str(event[RETRY_EVENT_KEY]), own_arn)}
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        message_id = message_id_of(record)
+        if message_id is not None:
+            deliver(message_id, own_arn)
+
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -40,6 +40,12 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class ValidationFailed(InvalidInput):
+    """Domain-level validation of a whole object failed; ``details`` name the fields."""
+
+    code = "validation_error"
+
+
 class UnknownZip(InvalidInput):
     code = "unknown_zip"
 

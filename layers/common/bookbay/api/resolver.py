@@ -71,18 +71,40 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", e.get("type")))} for e in errors]
 
 
-def require_json_body(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """JSON API routes accept only application/json bodies (415 otherwise)."""
-    event = app.current_event
-    if event.http_method in _BODY_METHODS and event.body:
-        content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            return error_response(
+def _content_type(event: dict[str, Any]) -> str:
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "content-type" and value:
+            return str(value).split(";")[0].strip().lower()
+    return ""
+
+
+class BookbayResolver(APIGatewayRestResolver):
+    """The REST resolver; JSON API routes refuse non-JSON bodies (415) before anything parses them."""
+
+    def __init__(self, *, json_api: bool) -> None:
+        super().__init__(enable_validation=True)
+        self._json_api = json_api
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if (
+            self._json_api
+            and event.get("httpMethod") in _BODY_METHODS
+            and event.get("body")
+            and _content_type(event) != "application/json"
+        ):
+            refusal = error_response(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Send the request body as JSON with Content-Type: application/json.",
             )
-    return next_middleware(app)
+            return {
+                "statusCode": refusal.status_code,
+                "multiValueHeaders": {name: [value] for name, value in
+                                      {"Content-Type": refusal.content_type, **refusal.headers}.items()},
+                "body": refusal.body,
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
 
 
 def add_security_headers(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -92,13 +114,10 @@ def add_security_headers(app: APIGatewayRestResolver, next_middleware: NextMiddl
     return response
 
 
-def make_resolver(*, json_api: bool = True) -> APIGatewayRestResolver:
+def make_resolver(*, json_api: bool = True) -> BookbayResolver:
     """A REST resolver with validation, the error mapping and the bad-input handlers."""
-    app = APIGatewayRestResolver(enable_validation=True)
-    middlewares: list[Callable[..., Response[Any]]] = [add_security_headers]
-    if json_api:
-        middlewares.append(require_json_body)
-    app.use(middlewares)
+    app = BookbayResolver(json_api=json_api)
+    app.use([add_security_headers])
 
     @app.exception_handler(exc.DomainError)
     def _domain_error(error: exc.DomainError) -> Response[str]:

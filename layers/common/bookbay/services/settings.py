@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bookbay.domain.catalog import ShopSettings
-from bookbay.exceptions import InvalidInput, StaleWrite
+from bookbay.exceptions import ValidationFailed, StaleWrite
 from bookbay.repositories.catalog import CatalogRepository
 
 
@@ -25,7 +25,7 @@ def update_settings(
     try:
         updated = ShopSettings.model_validate({**current.model_dump(mode="json"), **changes})
     except ValidationError as exc:
-        raise InvalidInput(
+        raise ValidationFailed(
             "The settings are not valid.",
             details=[
                 {

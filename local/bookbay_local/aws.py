@@ -1,0 +1,126 @@
+"""The embedded AWS: moto's server in this process, the environment that points at it, clients.
+
+Every client made here names the moto endpoint explicitly, so the local stack can never reach AWS
+even if the environment is changed behind its back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+# Variables that would send clients elsewhere or make them fail before reaching moto.
+_UNSET = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+)  # fmt: skip
+
+
+class MotoServer:
+    """moto's server on a thread of this process (its backends are this process's moto backends)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._started = False
+        self.url = ""
+
+    def start(self) -> str:
+        # werkzeug logs every request moto serves; the gateway keeps its own access log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server.start()
+        self._started = True
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._started:
+            self._server.stop()
+            self._started = False
+
+
+class Environ:
+    """Changes to ``os.environ`` that can be undone (the stack restores the caller's environment)."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def set(self, values: Mapping[str, str]) -> None:
+        with self._lock:
+            for key, value in values.items():
+                self._saved.setdefault(key, os.environ.get(key))
+                os.environ[key] = value
+
+    def unset(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                if key in os.environ:
+                    self._saved.setdefault(key, os.environ.get(key))
+                    del os.environ[key]
+
+    def restore(self) -> None:
+        with self._lock:
+            for key, value in self._saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            self._saved.clear()
+
+
+def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """What boto3 and PynamoDB need to use moto (both honour AWS_ENDPOINT_URL)."""
+    return {
+        **LOCAL_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+def point_environment_at(environ: Environ, endpoint_url: str, region: str) -> None:
+    environ.unset(*_UNSET)
+    environ.set(local_aws_environment(endpoint_url, region))
+
+
+class AwsClients:
+    """boto3 clients on the moto endpoint (thread-safe once made; made on first use, under a lock)."""
+
+    def __init__(self, endpoint_url: str, region: str) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._session = boto3.session.Session(
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=region,
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url)
+            return self._clients[service]
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` for the duration (callers serialize; see functions.py)."""
+    environ = Environ()
+    environ.set(values)
+    try:
+        yield
+    finally:
+        environ.restore()

@@ -1,0 +1,135 @@
+"""The outbox sender: delivers through SES / SNS (moto), once, and retries failures on a schedule."""
+
+from __future__ import annotations
+
+import copy
+import email
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from bookbay.domain.messages import OutboundMessage
+from bookbay.repositories.outbox import OutboxRepository
+from tests.support import FakeLambdaContext, load_event
+
+pytestmark = pytest.mark.integration
+REGION = "us-east-1"
+
+
+def sent_emails() -> list[email.message.Message]:
+    return [email.message_from_string(m.raw_data) for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+
+
+def sent_sms() -> list[tuple[str, str]]:
+    return list(sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values())
+
+
+def enqueue(stack: Any, message_id: str, channel: str = "email") -> OutboundMessage:
+    message = OutboundMessage(
+        id=message_id,
+        channel=channel,  # type: ignore[arg-type]
+        to="pat.customer@example.com" if channel == "email" else "+15125550123",
+        subject="We received your appointment request" if channel == "email" else None,
+        text="Hi Pat, we received your request for Tue Nov 24, 9:00 AM.",
+        html="<p>Hi Pat, we received your request.</p>" if channel == "email" else None,
+        created_at=datetime.now(UTC),
+    )
+    OutboxRepository(stack.table_name, REGION).enqueue(message)
+    return message
+
+
+def stream_event(*message_ids: str) -> dict[str, Any]:
+    template = load_event("outbox_stream_insert")["Records"][0]
+    records = []
+    for index, message_id in enumerate(message_ids):
+        record = copy.deepcopy(template)
+        record["eventID"] = f"event-{index}"
+        record["dynamodb"]["SequenceNumber"] = str(100 + index)
+        record["dynamodb"]["NewImage"]["message_id"] = {"S": message_id}
+        records.append(record)
+    return {"Records": records}
+
+
+def stored(stack: Any, message_id: str) -> Any:
+    item = OutboxRepository(stack.table_name, REGION).get(message_id)
+    assert item is not None
+    return item
+
+
+def test_an_email_is_sent_once_even_when_the_batch_is_retried(outbox_app: Any, stack: Any) -> None:
+    enqueue(stack, "msg-email-0001")
+    context = FakeLambdaContext()
+    assert outbox_app.lambda_handler(stream_event("msg-email-0001"), context) == {"batchItemFailures": []}
+    assert outbox_app.lambda_handler(stream_event("msg-email-0001"), context) == {"batchItemFailures": []}
+    emails = sent_emails()
+    assert len(emails) == 1
+    assert emails[0]["To"] == "pat.customer@example.com"
+    assert emails[0]["Subject"] == "We received your appointment request"
+    assert emails[0]["From"] == f"{stack.shop_name} <{stack.sender_email}>"
+    item = stored(stack, "msg-email-0001")
+    assert (item.status, item.attempts, item.provider_message_id is not None) == ("sent", 1, True)
+
+
+def test_an_sms_goes_through_sns(outbox_app: Any, stack: Any) -> None:
+    enqueue(stack, "msg-sms-0001", channel="sms")
+    outbox_app.lambda_handler(stream_event("msg-sms-0001"), FakeLambdaContext())
+    assert sent_sms() == [("+15125550123", "Hi Pat, we received your request for Tue Nov 24, 9:00 AM.")]
+
+
+def test_a_failing_ses_delays_the_message_and_delivers_it_once_ses_recovers(outbox_app: Any, stack: Any) -> None:
+    ses = boto3.client("ses", region_name=REGION)
+    ses.delete_identity(Identity=stack.sender_email)  # SES now refuses the sender
+    enqueue(stack, "msg-email-0002")
+    context = FakeLambdaContext()
+    # The stream batch succeeds: the failure is recorded and a retry is scheduled, nothing is lost.
+    assert outbox_app.lambda_handler(stream_event("msg-email-0002"), context) == {"batchItemFailures": []}
+    assert sent_emails() == []
+    item = stored(stack, "msg-email-0002")
+    assert (item.status, item.attempts) == ("pending", 1)
+    assert "MessageRejected" in item.last_error
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    (summary,) = scheduler.list_schedules(GroupName=stack.schedule_group)["Schedules"]
+    schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=stack.schedule_group)
+    assert schedule["ScheduleExpression"].startswith("at(")
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["Arn"] == context.invoked_function_arn
+    retry_event = json.loads(schedule["Target"]["Input"])
+    assert retry_event == {"outbox_retry": "msg-email-0002"}
+
+    ses.verify_email_identity(EmailAddress=stack.sender_email)  # SES recovers
+    assert outbox_app.lambda_handler(retry_event, context) == {"outcome": "sent"}
+    assert outbox_app.lambda_handler(retry_event, context) == {"outcome": "skipped"}  # a duplicate retry
+    assert len(sent_emails()) == 1
+    assert stored(stack, "msg-email-0002").attempts == 2
+
+
+def test_our_own_failures_are_reported_per_record(outbox_app: Any, stack: Any, monkeypatch: Any) -> None:
+    class BrokenScheduler:
+        def schedule_once(self, *args: Any) -> None:
+            raise RuntimeError("scheduler unavailable")
+
+        def delete(self, name: str) -> None:
+            raise RuntimeError("scheduler unavailable")
+
+    boto3.client("ses", region_name=REGION).delete_identity(Identity=stack.sender_email)
+    monkeypatch.setattr(outbox_app.delivery, "scheduler", BrokenScheduler())
+    enqueue(stack, "msg-sms-0003", channel="sms")
+    enqueue(stack, "msg-email-0003")
+    response = outbox_app.lambda_handler(stream_event("msg-sms-0003", "msg-email-0003"), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "101"}]}  # only the e-mail's record
+    assert stored(stack, "msg-email-0003").status == "pending"  # the stream will bring it back
+    assert stored(stack, "msg-sms-0003").status == "sent"
+    assert len(sent_sms()) == 1
+
+
+def test_records_that_are_not_outbox_messages_are_skipped(outbox_app: Any) -> None:
+    event = stream_event("x")
+    del event["Records"][0]["dynamodb"]["NewImage"]["message_id"]
+    assert outbox_app.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert sent_emails() == []
