@@ -25,8 +25,9 @@ PYTEST := $(PY) -m pytest
 # Every tier adds to one coverage data file; `make test` erases it first and reports at the end.
 COVERAGE_ARGS ?= --cov --cov-append --cov-report=
 PYTEST_ARGS ?=
-# Unit and integration tests run in 2 processes (pytest-xdist); e2e and infra share one stack / venv.
-XDIST ?= -n 2 --dist loadfile
+# Integration tests may run in processes (pytest-xdist), e.g. XDIST="-n 2"; unit tests are faster
+# in one process, and e2e / infra share one local stack / one SAM venv.
+XDIST ?=
 # What mypy checks: the layer, the local stack, the tests and tools, and each function's app.py
 # (explicit_package_bases in pyproject.toml names them functions.<name>.app, so they don't clash).
 TYPECHECK_PATHS := $(foreach d,layers/common local tests scripts bench ops functions,$(if $(wildcard $(d)/*.py $(d)/*/*.py $(d)/*/*/*.py),$(d)))
@@ -103,7 +104,7 @@ openapi-check: venv ## fail when the committed OpenAPI document differs from the
 # ------------------------------------------------------------------------------------------ tests
 .PHONY: test-unit
 test-unit: venv ## unit tests (incl. the OpenAPI drift test)
-	$(call run_tier,tests/unit,$(XDIST))
+	$(call run_tier,tests/unit,)
 
 .PHONY: test-integration
 test-integration: venv ## handlers in-process against moto
@@ -125,12 +126,15 @@ define run_tier
 endef
 
 .PHONY: test
-test: deps-system venv ## lint, typecheck, every test tier, then the coverage report
-	$(PY) -m coverage erase
-	$(MAKE) lint typecheck test-unit test-integration test-e2e test-infra
-	$(PY) -m coverage combine --append --quiet 2>/dev/null || true  # data of measured subprocesses
+test: deps-system venv coverage-erase lint typecheck test-unit test-integration test-e2e test-infra ## lint, typecheck, every test tier, then the coverage report
+	@$(PY) -m coverage combine --append --quiet 2>/dev/null || true  # data of measured subprocesses
 	$(PY) -m coverage report
 	$(PY) -m coverage xml --quiet
+	echo "coverage: coverage.xml; the schemathesis tally: tests/e2e/artifacts/schemathesis.json"
+
+.PHONY: coverage-erase
+coverage-erase: venv
+	@$(PY) -m coverage erase
 
 .PHONY: coverage
 coverage: venv ## the coverage report of the last test run
@@ -139,11 +143,11 @@ coverage: venv ## the coverage report of the last test run
 # ------------------------------------------------------------------------------------------ run
 .PHONY: run
 run: venv ## the whole system locally, seeded with the demo shop (PORT overrides 3000)
-	exec $(PY) -m bookbay_local
+	@exec $(PY) -m bookbay_local
 
 .PHONY: bench
 bench: venv ## cold-import times and DynamoDB calls per request, as tables
-	$(PY) bench/cold_import.py
+	@$(PY) bench/cold_import.py
 	echo
 	$(PY) bench/dynamodb_calls.py
 

@@ -6,15 +6,18 @@
 # SAM CLI pins boto3/pydantic versions of its own, so it lives apart from .venv. `sam build`
 # needs the Lambda runtime's interpreter (python3.13) on PATH: pyenv's 3.13 goes first when
 # present (its shims do not always resolve), else whatever python3.13 PATH already has.
+# It runs sam from the repository root (template.yaml, samconfig.toml, .cfnlintrc.yaml): give
+# paths in arguments as absolute paths or relative to the root.
 # Overrides: SAM_PYTHON (interpreter for the venv), SAM_CLI_VERSION.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv-sam"
 version="${SAM_CLI_VERSION:-1.170.0}"
-pyenv_bin="${PYENV_ROOT:-$HOME/.pyenv}/versions/3.13.0/bin"
-
-if [[ -x "$pyenv_bin/python3.13" ]]; then
+# The newest pyenv 3.13.x, if any, goes first on PATH.
+pyenv_root="${PYENV_ROOT:-${HOME:-/root}/.pyenv}"
+pyenv_bin="$(ls -d "$pyenv_root"/versions/3.13*/bin 2>/dev/null | sort -rV | head -n 1 || true)"
+if [[ -n "$pyenv_bin" && -x "$pyenv_bin/python3.13" ]]; then
   export PATH="$pyenv_bin:$PATH"
 fi
 
@@ -40,6 +43,8 @@ if [[ ! -x "$venv/bin/sam" || "$(installed_version)" != "$version" ]]; then
     cat "$log" >&2
     exit 1
   fi
+  rm -f "$log"
+  trap - EXIT
 fi
 
 # No telemetry (no network here but the package registries); lint and build need a region.

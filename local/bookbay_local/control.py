@@ -1,19 +1,18 @@
 """The local control surface (SPEC "Local control surface"): ``/_local/...``, never in the template.
 
-    GET    /_local/messages          what SES and SNS were asked to deliver, oldest first
-    DELETE /_local/messages          forget them
-    GET    /_local/outbox            the same as a page
-    POST   /_local/scheduler/run     {until}: fire the schedules due at or before ``until``
-    POST   /_local/token             {sub, email, groups}: a token for the Cognito stand-in
-    POST   /_local/streams/drain     {timeout_seconds?}: wait until stream records are delivered
+GET    /_local/messages          what SES and SNS were asked to deliver, oldest first
+DELETE /_local/messages          forget them
+GET    /_local/outbox            the same as a page
+POST   /_local/scheduler/run     {until}: fire the schedules due at or before ``until``
+POST   /_local/token             {sub, email, groups}: a token for the Cognito stand-in
+POST   /_local/streams/drain     {timeout_seconds?}: wait until stream records are delivered
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -119,20 +118,18 @@ class ControlSurface:
 
 
 def _parse(request: HttpRequest, model: type[M], *, empty_ok: bool = False) -> M | HttpResponse:
-    """The body as ``model``, or the 400/422 JSON error to answer."""
-    if not request.body.strip():
-        document: Any = {} if empty_ok else None
-    else:
-        try:
-            document = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return error_response(400, "malformed_json", "The request body is not valid UTF-8 JSON.")
-    if not isinstance(document, dict):
-        return error_response(422, "validation_error", "The request body must be a JSON object.")
+    """The body as ``model`` (strict JSON types: a number is not a date), or the 400/422 to answer."""
+    body = request.body if request.body.strip() or not empty_ok else b"{}"
+    if not body.strip():
+        details = [{"field": "body", "message": "A JSON object is required"}]
+        return error_response(422, "validation_error", "The request has no body.", details)
     try:
-        return model.model_validate(document)
+        return model.model_validate_json(body, strict=True)
     except ValidationError as exc:
+        errors = exc.errors()
+        if any(err["type"] == "json_invalid" for err in errors):
+            return error_response(400, "malformed_json", "The request body is not valid UTF-8 JSON.")
         details = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]} for err in exc.errors()
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]} for err in errors
         ]
         return error_response(422, "validation_error", "The request has invalid or missing fields.", details)

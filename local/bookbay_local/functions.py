@@ -81,7 +81,9 @@ def read_functions(resolver: Resolver) -> list[FunctionSpec]:
         code_uri = resolver.resolve(props.get("CodeUri", defaults.get("CodeUri")))
         handler = resolver.resolve(props.get("Handler", defaults.get("Handler")))
         if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
-            raise TemplateError(f"{logical_id}: the local stack needs a local CodeUri and a module.function Handler")
+            raise TemplateError(
+                f"{logical_id}: the local stack needs a local CodeUri and a module.function Handler"
+            )
         name = resolver.physical_name(logical_id)
         logging_config = resolver.resolve(props.get("LoggingConfig") or {})
         specs.append(
@@ -211,7 +213,7 @@ class FunctionRegistry:
         spec = loaded.spec
         try:
             loaded.handler = import_handler(spec)
-        except Exception as exc:  # noqa: BLE001 - any import failure is reported, not fatal
+        except Exception as exc:  # any import failure is reported, not fatal: the rest still runs
             loaded.error = f"{type(exc).__name__}: {exc}"
             if self._log is not None:
                 print(f"[bookbay-local] cannot load {spec.logical_id}:", file=self._log)

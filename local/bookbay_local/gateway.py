@@ -21,7 +21,7 @@ from typing import Any, Final, TextIO
 from urllib.parse import unquote
 
 from bookbay_local.auth import TokenIssuer, authorizer_claims
-from bookbay_local.functions import FunctionError, FunctionRegistry
+from bookbay_local.functions import FunctionRegistry
 from bookbay_local.intrinsics import Resolver
 from bookbay_local.web import HttpRequest, HttpResponse
 
@@ -30,7 +30,11 @@ IMPLICIT_API: Final = "ServerlessRestApi"
 
 # API Gateway's own status and message for the responses the local gateway produces.
 _DEFAULTS: Final[Mapping[str, tuple[int, str, str]]] = {
-    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
+    "MISSING_AUTHENTICATION_TOKEN": (
+        403,
+        "Missing Authentication Token",
+        "MissingAuthenticationTokenException",
+    ),
     "UNAUTHORIZED": (401, "Unauthorized", "UnauthorizedException"),
     "ACCESS_DENIED": (403, "User is not authorized to access this resource", "AccessDeniedException"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestTooLongException"),
@@ -138,7 +142,9 @@ def _api_spec(logical_id: str, props: Mapping[str, Any]) -> ApiSpec:
     )
 
 
-def _route(function_id: str, event_name: str, path: str, method: str, authorizer: str | None, api_id: str) -> Route:
+def _route(
+    function_id: str, event_name: str, path: str, method: str, authorizer: str | None, api_id: str
+) -> Route:
     pattern = ""
     names: list[str] = []
     specificity: list[int] = []
@@ -189,7 +195,9 @@ def match_route(routes: tuple[Route, ...], method: str, path: str) -> Match | No
             continue
         resource = route.resource
         if route.method in (method.upper(), "ANY") and (found is None or found.route.method == "ANY"):
-            params = {name: unquote(value) for name, value in zip(route.param_names, hit.groups(), strict=True)}
+            params = {
+                name: unquote(value) for name, value in zip(route.param_names, hit.groups(), strict=True)
+            }
             found = Match(route, params)
     return found
 
@@ -220,13 +228,12 @@ class LocalGateway:
             claims = self._authorize(api, route.authorizer, request)
             if claims is None:
                 return self.gateway_response(api, "UNAUTHORIZED", request_id)
-        event = build_event(request, found, api, claims, request_id, self._api_id(api.logical_id), self.account_id)
+        event = build_event(
+            request, found, api, claims, request_id, self._api_id(api.logical_id), self.account_id
+        )
         try:
             result = self.functions.invoke(route.function_id, event)
-        except FunctionError as exc:
-            self._report(route, exc)
-            return self.gateway_response(api, "DEFAULT_5XX", request_id, served_by=route.function_id)
-        except Exception as exc:  # noqa: BLE001 - the handler raised: Lambda reports an error, API GW a 502
+        except Exception as exc:  # not loadable (FunctionError) or raised: API Gateway answers 502
             self._report(route, exc)
             return self.gateway_response(api, "DEFAULT_5XX", request_id, served_by=route.function_id)
         response = proxy_response(result)
@@ -244,17 +251,23 @@ class LocalGateway:
         self, api: ApiSpec | None, kind: str, request_id: str, *, served_by: str = "gateway"
     ) -> HttpResponse:
         api = api or self.config.default_api
-        status, message, error_type = _DEFAULTS.get(kind, (500, "Internal server error", "InternalServerErrorException"))
-        family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
-        spec = None
-        if api is not None:
-            spec = api.responses.get(kind) or api.responses.get(family)
-        headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error_type)]
+        status, message, error_type = _DEFAULTS.get(
+            kind, (500, "Internal server error", "InternalServerErrorException")
+        )
+        responses = api.responses if api is not None else {}
+        # The type's own response, else the 4XX/5XX default (which keeps the type's status).
+        spec = responses.get(kind)
+        if spec is not None and spec.status is not None:
+            status = spec.status
+        spec = spec or responses.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX")
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", error_type),
+        ]
         if spec is None:
             body = json.dumps({"message": message})
         else:
-            if spec is api.responses.get(kind) and spec.status is not None:
-                status = spec.status
             body = _render_template(spec.templates, message=message, request_id=request_id, kind=kind)
             headers += list(spec.headers.items())
         return HttpResponse(status, headers, body.encode(), served_by=served_by)
@@ -403,5 +416,5 @@ def proxy_response(result: Any) -> HttpResponse | None:
 
 def access_line(request: HttpRequest, response: HttpResponse, started: float) -> str:
     elapsed = (time.monotonic() - started) * 1000
-    return f"[gateway] {request.method} {request.path} -> {response.status} ({response.served_by}, {elapsed:.0f} ms)"
-
+    served = f"({response.served_by}, {elapsed:.0f} ms)"
+    return f"[gateway] {request.method} {request.path} -> {response.status} {served}"

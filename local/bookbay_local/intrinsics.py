@@ -241,7 +241,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(str(arg))
             if key == "Condition":
@@ -251,9 +251,9 @@ class Resolver:
         resolved = {key: self.resolve(item) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
-    def _function(self, name: str, arg: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one branch per function
+    def _function(self, name: str, arg: Any) -> Any:  # noqa: C901, PLR0911 - one branch per function
         if name == "GetAtt":
-            logical_id, attribute = (arg.split(".", 1) if isinstance(arg, str) else arg)
+            logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
             return self.get_att(str(logical_id), str(self.resolve(attribute)))
         if name == "Sub":
             return self._sub(arg)

@@ -75,7 +75,13 @@ class MessageLog:
             for message_id, (phone, text) in list(sns.sms_messages.items()):
                 if message_id not in self._seen:
                     self._seen[message_id] = OutgoingMessage(
-                        id=message_id, channel="sms", to=phone, subject=None, text=text, html=None, sent_at=now
+                        id=message_id,
+                        channel="sms",
+                        to=phone,
+                        subject=None,
+                        text=text,
+                        html=None,
+                        sent_at=now,
                     )
 
     def messages(self) -> list[OutgoingMessage]:
@@ -126,8 +132,7 @@ def parse_raw_email(
     message_id: str, raw: str, sent_at: datetime, *, destinations: list[str] | None = None
 ) -> OutgoingMessage:
     """Subject, recipients, text and HTML parts (and attachment names) of a MIME message."""
-    parsed = email.message_from_string(raw, policy=email.policy.default)
-    assert isinstance(parsed, EmailMessage)
+    parsed = email.message_from_string(raw, _class=EmailMessage, policy=email.policy.default)
     recipients = [str(parsed[h]) for h in ("To", "Cc") if parsed[h] is not None]
     to = _addresses(recipients) or _addresses(destinations or [])
     text: str | None = None

@@ -11,18 +11,23 @@ from bookbay_local.messages import OutgoingMessage
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 _STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1d2430}
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;
+color:#1d2430}
 header{background:#1d2430;color:#fff;padding:14px 24px}header h1{margin:0;font-size:19px}
 header p{margin:4px 0 0;color:#c9cfd8;font-size:13px}header a{color:#9cc3ff}
 main{max-width:920px;margin:20px auto;padding:0 16px}
 article{background:#fff;border:1px solid #d9dde3;border-radius:8px;margin:0 0 16px;padding:14px 18px}
-.meta{display:flex;gap:12px;flex-wrap:wrap;align-items:baseline;font-size:13px;color:#5b6472}
-.badge{font-weight:700;text-transform:uppercase;font-size:11px;padding:2px 8px;border-radius:10px;color:#fff}
+.meta{display:flex;gap:12px;flex-wrap:wrap;align-items:baseline;font-size:13px;
+color:#5b6472}
+.badge{font-weight:700;text-transform:uppercase;font-size:11px;padding:2px 8px;
+border-radius:10px;color:#fff}
 .sms{background:#2f7d32}.email{background:#1f5fbf}
-h2{font-size:16px;margin:8px 0}pre{white-space:pre-wrap;word-break:break-word;font:14px/1.45 ui-monospace,Menlo,monospace;
+h2{font-size:16px;margin:8px 0}
+pre{white-space:pre-wrap;word-break:break-word;font:14px/1.45 ui-monospace,Menlo,monospace;
 margin:8px 0;background:#f7f8fa;padding:10px;border-radius:6px}
 iframe{width:100%;height:420px;border:1px solid #d9dde3;border-radius:6px;background:#fff}
-details summary{cursor:pointer;color:#1f5fbf;font-size:13px}.empty{color:#5b6472;text-align:center;padding:40px}
+details summary{cursor:pointer;color:#1f5fbf;font-size:13px}
+.empty{color:#5b6472;text-align:center;padding:40px}
 """
 
 
@@ -40,6 +45,11 @@ def _linkify(text: str) -> str:
     return "".join(out)
 
 
+def _base_target(html: str) -> str:
+    """Links in the framed e-mail open outside the frame."""
+    return '<base target="_blank">' + html
+
+
 def _article(message: OutgoingMessage) -> str:
     parts = [
         f'<article id="m-{escape(message.id)}">',
@@ -49,14 +59,19 @@ def _article(message: OutgoingMessage) -> str:
     ]
     if message.sender:
         parts.append(f"<span>from {escape(message.sender)}</span>")
-    parts.append(f'<time datetime="{escape(message.sent_at.isoformat())}">{escape(message.sent_at.isoformat(timespec="seconds"))}</time>')
+    sent_at = message.sent_at.isoformat(timespec="seconds")
+    parts.append(f'<time datetime="{escape(sent_at)}">{escape(sent_at)}</time>')
     parts.append("</div>")
     if message.subject:
         parts.append(f"<h2>{escape(message.subject)}</h2>")
     if message.text:
         parts.append(f"<pre>{_linkify(message.text)}</pre>")
     if message.html:
-        frame = f'<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="{escape(message.html, quote=True)}" title="HTML part"></iframe>'
+        # Sandboxed: the e-mail's HTML runs no script; its links open in a new tab.
+        frame = (
+            '<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" title="HTML part" '
+            f'srcdoc="{escape(_base_target(message.html), quote=True)}"></iframe>'
+        )
         if message.text:
             parts.append(f"<details><summary>HTML part</summary>{frame}</details>")
         else:
@@ -69,9 +84,13 @@ def _article(message: OutgoingMessage) -> str:
 
 def render_outbox(messages: Sequence[OutgoingMessage]) -> str:
     """The page: newest message first (the JSON at /_local/messages is oldest first)."""
-    body = "\n".join(_article(m) for m in reversed(messages)) or '<p class="empty">Nothing has been sent yet.</p>'
+    body = (
+        "\n".join(_article(m) for m in reversed(messages))
+        or '<p class="empty">Nothing has been sent yet.</p>'
+    )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Bookbay local outbox ({len(messages)})</title><style>{_STYLE}</style></head>
 <body><header><h1>Bookbay local outbox</h1>
 <p>{len(messages)} message(s) that SES and SNS were asked to deliver, newest first.

@@ -70,7 +70,7 @@ def _matches_list(expected: list[Any], value: Any) -> bool:
     return False
 
 
-def _matches_value(rule: Any, value: Any) -> bool:  # noqa: PLR0911 - one return per operator
+def _matches_value(rule: Any, value: Any) -> bool:
     if not isinstance(rule, Mapping):
         return bool(rule == value) and isinstance(rule, bool) == isinstance(value, bool)
     if "prefix" in rule:

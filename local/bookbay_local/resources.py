@@ -74,7 +74,11 @@ def _table(
         request["ProvisionedThroughput"] = props.get("ProvisionedThroughput", throughput)
     indexes = []
     for index in props.get("GlobalSecondaryIndexes", []):
-        index = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")}
+        index = {
+            k: v
+            for k, v in index.items()
+            if k in ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+        }
         if billing == "PROVISIONED":
             index.setdefault("ProvisionedThroughput", throughput)
         indexes.append(index)

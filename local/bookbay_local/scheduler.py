@@ -92,7 +92,9 @@ class LocalScheduler:
         with self._lock:
             due: list[tuple[datetime, dict[str, Any]]] = []
             for schedule in self._schedules():
-                when = at_time(str(schedule.get("ScheduleExpression", "")), schedule.get("ScheduleExpressionTimezone"))
+                when = at_time(
+                    str(schedule.get("ScheduleExpression", "")), schedule.get("ScheduleExpressionTimezone")
+                )
                 if when is None or when > until or schedule.get("State", "ENABLED") != "ENABLED":
                     continue
                 if _fired_key(schedule) not in self._fired:
@@ -105,7 +107,9 @@ class LocalScheduler:
         for page in self._scheduler.get_paginator("list_schedules").paginate():
             for summary in page.get("Schedules", []):
                 try:
-                    out.append(self._scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"]))
+                    out.append(
+                        self._scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
+                    )
                 except self._scheduler.exceptions.ResourceNotFoundException:
                     continue  # deleted meanwhile
         return out
@@ -118,24 +122,41 @@ class LocalScheduler:
         payload = _input(target.get("Input"), schedule, scheduled)
         fired: Fired
         if spec is None:
-            fired = Fired(name, group, None, scheduled, error=f"target {target.get('Arn')!r} is not a function of the template")
+            fired = Fired(
+                name,
+                group,
+                None,
+                scheduled,
+                error=f"target {target.get('Arn')!r} is not a function of the template",
+            )
         else:
             try:
-                fired = Fired(name, group, spec.logical_id, scheduled, result=self._functions.invoke(spec.logical_id, payload))
-            except Exception as exc:  # noqa: BLE001 - reported in the answer and the log
+                fired = Fired(
+                    name,
+                    group,
+                    spec.logical_id,
+                    scheduled,
+                    result=self._functions.invoke(spec.logical_id, payload),
+                )
+            except Exception as exc:  # reported in the answer and the log
                 fired = Fired(name, group, spec.logical_id, scheduled, error=f"{type(exc).__name__}: {exc}")
         if fired.error is not None:
             self._dead_letter(target, payload, fired)
         self._complete(schedule)
         if self._log is not None:
             outcome = "ok" if fired.error is None else f"failed: {fired.error}"
-            print(f"[scheduler] fired {group}/{name} ({scheduled}) -> {fired.target_function}: {outcome}", file=self._log)
+            print(
+                f"[scheduler] fired {group}/{name} ({scheduled}) -> {fired.target_function}: {outcome}",
+                file=self._log,
+            )
         return fired
 
     def _complete(self, schedule: dict[str, Any]) -> None:
         if schedule.get("ActionAfterCompletion") == "DELETE":
             try:
-                self._scheduler.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
+                self._scheduler.delete_schedule(
+                    Name=schedule["Name"], GroupName=schedule.get("GroupName", "default")
+                )
                 return
             except self._scheduler.exceptions.ResourceNotFoundException:
                 return  # the target deleted it itself
@@ -161,7 +182,9 @@ class LocalScheduler:
     def start(self, interval_seconds: float = 5.0) -> None:
         """Fire due schedules against the real clock, every ``interval_seconds``."""
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(interval_seconds,), name="bookbay-local-scheduler", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(interval_seconds,), name="bookbay-local-scheduler", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -174,13 +197,17 @@ class LocalScheduler:
         while not self._stop.wait(interval):
             try:
                 self.run_due(self._clock())
-            except Exception as exc:  # noqa: BLE001 - keep ticking; moto may be shutting down
+            except Exception as exc:  # keep ticking (moto may be shutting down)
                 if self._log is not None and not self._stop.is_set():
                     print(f"[scheduler] tick failed: {type(exc).__name__}: {exc}", file=self._log)
 
 
 def _fired_key(schedule: dict[str, Any]) -> tuple[str, str, str]:
-    return (str(schedule.get("Arn")), str(schedule.get("ScheduleExpression")), str(schedule.get("LastModificationDate")))
+    return (
+        str(schedule.get("Arn")),
+        str(schedule.get("ScheduleExpression")),
+        str(schedule.get("LastModificationDate")),
+    )
 
 
 def _input(raw: Any, schedule: dict[str, Any], scheduled: str) -> Any:

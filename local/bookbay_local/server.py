@@ -56,7 +56,9 @@ class LocalHttpServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="bookbay-local-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="bookbay-local-http", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -99,7 +101,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             response = error_response(400, "bad_request", "The request body is not framed correctly.")
         else:
-            request = HttpRequest(request.method, request.path, request.query, request.headers, body, request.client_ip)
+            request = HttpRequest(
+                request.method, request.path, request.query, request.headers, body, request.client_ip
+            )
             response = self._respond(request)
         self._write(response)
         if self.server.log is not None:
@@ -110,7 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
             if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
                 return self.server.control(request)
             return self.server.gateway.dispatch(request)
-        except Exception:  # noqa: BLE001 - a bug in the local stack must not kill the connection
+        except Exception:  # a bug in the local stack must not kill the connection
             if self.server.log is not None:
                 traceback.print_exc(file=self.server.log)
             return error_response(500, "local_stack_error", "The local stack failed; see its log.")
@@ -176,7 +180,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the server writes its own access log."""
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Every method (TRACE, PROPFIND, ...) reaches the gateway, which answers what API Gateway would."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)

@@ -63,8 +63,11 @@ def mappings_from_template(resolver: Resolver) -> list[StreamMapping]:
                     batch_size=int(props.get("BatchSize", 100)),
                     maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
                     filters=tuple(parse_filters(props.get("FilterCriteria"))),
-                    report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                    on_failure_arn=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (props.get("FunctionResponseTypes") or []),
+                    on_failure_arn=((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+                        "Destination"
+                    ),
                 )
             )
     return mappings
@@ -115,7 +118,10 @@ class StreamReader:
         for worker in self._workers:
             self._open(worker)
             worker.thread = threading.Thread(
-                target=self._run, args=(worker,), name=f"bookbay-local-stream-{worker.mapping.function_id}", daemon=True
+                target=self._run,
+                args=(worker,),
+                name=f"bookbay-local-stream-{worker.mapping.function_id}",
+                daemon=True,
             )
             worker.thread.start()
 
@@ -152,7 +158,7 @@ class StreamReader:
         while not self._stop.is_set():
             try:
                 self._step(worker)
-            except Exception:  # noqa: BLE001 - keep polling; report what went wrong
+            except Exception:  # keep polling; say what went wrong
                 if self._stop.is_set():
                     return
                 self._say(f"{worker.mapping.function_id}: stream poll failed:\n{traceback.format_exc()}")
@@ -203,7 +209,7 @@ class StreamReader:
         """None when the batch succeeded, else the index of the first record to re-deliver."""
         try:
             result = self._functions.invoke(mapping.function_id, {"Records": records})
-        except Exception as exc:  # noqa: BLE001 - a failed invocation fails the whole batch
+        except Exception as exc:  # a failed invocation fails the whole batch
             self._say(f"{mapping.function_id}: batch of {len(records)} failed: {type(exc).__name__}: {exc}")
             return 0
         if not mapping.report_batch_item_failures or not isinstance(result, dict):
@@ -230,7 +236,11 @@ class StreamReader:
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": attempts,
             },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
             "version": "1.0",
             "timestamp": now,
             "DDBStreamBatchInfo": {
@@ -247,7 +257,10 @@ class StreamReader:
         }
         queue_url = self._sqs.get_queue_url(QueueName=mapping.on_failure_arn.rsplit(":", 1)[-1])["QueueUrl"]
         self._sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(document))
-        self._say(f"{mapping.function_id}: {len(records)} record(s) sent to {mapping.on_failure_arn} after {attempts} retries")
+        self._say(
+            f"{mapping.function_id}: {len(records)} record(s) sent to {mapping.on_failure_arn} "
+            f"after {attempts} retries"
+        )
 
     def _say(self, line: str) -> None:
         if self._log is not None:

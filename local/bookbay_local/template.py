@@ -32,7 +32,9 @@ def _intrinsic(key: str) -> Any:
         elif isinstance(node, yaml.MappingNode):
             value = loader.construct_mapping(node, deep=True)
         else:  # pragma: no cover - yaml has no other node kinds
-            raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{key}", node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unexpected node for !{key}", node.start_mark
+            )
         if key == "Fn::GetAtt" and isinstance(value, str):
             value = value.split(".", 1)
         return {key: value}

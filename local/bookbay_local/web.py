@@ -44,7 +44,9 @@ class HttpResponse:
 JSON_HEADERS = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 
 
-def json_response(status: int, document: Any, *, extra_headers: list[tuple[str, str]] | None = None) -> HttpResponse:
+def json_response(
+    status: int, document: Any, *, extra_headers: list[tuple[str, str]] | None = None
+) -> HttpResponse:
     body = json.dumps(document, indent=None).encode()
     return HttpResponse(status, [*JSON_HEADERS, *(extra_headers or [])], body, served_by="local")
 

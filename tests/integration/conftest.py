@@ -3,13 +3,16 @@ local stack uses, functions imported from functions/<name>/app.py with the templ
 
 from __future__ import annotations
 
+import contextvars
+import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
 import boto3
+import botocore.client
 import pytest
 from moto import mock_aws
 
@@ -27,6 +30,20 @@ ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 
 
+# Which function's handler is running, so the AWS calls it makes can be held to its IAM policy.
+_current_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("function", default=None)
+
+
+def _iam_actions(resolver: Resolver, logical_id: str) -> set[str]:
+    """The actions the template's inline policies grant ``logical_id``."""
+    actions: set[str] = set()
+    for policy in resolver.resolve(resolver.template.properties(logical_id).get("Policies") or []):
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            granted = statement.get("Action", [])
+            actions.update([granted] if isinstance(granted, str) else granted)
+    return actions
+
+
 class _InProcessClients:
     """boto3 clients for moto's in-process mock (no endpoint URL)."""
 
@@ -39,6 +56,7 @@ class Stack:
     resolver: Resolver
     provisioned: Provisioned
     functions: dict[str, FunctionSpec]
+    calls: dict[str, set[str]] = field(default_factory=dict)
 
     def env(self, logical_id: str) -> dict[str, str]:
         return dict(self.functions[logical_id].environment)
@@ -60,7 +78,32 @@ class Stack:
         return self.provisioned.schedule_groups["ScheduleGroup"]
 
     def load(self, folder: str, logical_id: str) -> ModuleType:
-        return load_function(folder, self.env(logical_id))
+        """Import the function; its handler records the AWS calls it makes under ``logical_id``."""
+        module = load_function(folder, self.env(logical_id))
+        handler = module.lambda_handler
+
+        @functools.wraps(handler)
+        def recorded(event: Any, context: Any) -> Any:
+            token = _current_function.set(logical_id)
+            try:
+                return handler(event, context)
+            finally:
+                _current_function.reset(token)
+
+        module.lambda_handler = recorded
+        return module
+
+    def record(self, action: str) -> None:
+        function = _current_function.get()
+        if function is not None:
+            self.calls.setdefault(function, set()).add(action)
+
+    def calls_outside_policies(self) -> dict[str, set[str]]:
+        return {
+            function: extra
+            for function, made in self.calls.items()
+            if (extra := made - _iam_actions(self.resolver, function))
+        }
 
 
 @pytest.fixture
@@ -73,8 +116,18 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         BaseItem._connection = None  # no client from an earlier test's mock
         resolver = Resolver(load_template(ROOT / "template.yaml"))
         provisioned = provision(resolver, cast(AwsClients, _InProcessClients()))
-        yield Stack(resolver, provisioned, {spec.logical_id: spec for spec in read_functions(resolver)})
+        stack = Stack(resolver, provisioned, {spec.logical_id: spec for spec in read_functions(resolver)})
+        make_api_call = botocore.client.BaseClient._make_api_call
+
+        def recording(client: Any, operation: str, params: Any) -> Any:
+            stack.record(f"{client.meta.service_model.signing_name}:{operation}")
+            return make_api_call(client, operation, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+        yield stack
         BaseItem._connection = None
+    # Every AWS call a handler made in the test is one its IAM policy in the template allows.
+    assert stack.calls_outside_policies() == {}
 
 
 @pytest.fixture

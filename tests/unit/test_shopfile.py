@@ -81,3 +81,8 @@ def test_missing_and_non_utf8_files_are_refused(tmp_path: Path) -> None:
     file.write_bytes("shop: caf\xe9".encode("latin-1"))
     with pytest.raises(ShopFileError, match="cannot read"):
         read_shop_file(file)
+
+
+@pytest.mark.parametrize("file", sorted(DEMO.parent.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_shop_file_is_valid(file: Path) -> None:
+    assert read_shop_file(file).locations

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
-from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.rules import CloudFormationLintRule, RuleMatch  # type: ignore[import-untyped]
 
 Path = list[str | int]
 
@@ -95,13 +95,8 @@ def _allow_statements(cfn: Any) -> Iterator[tuple[dict[str, Any], Path]]:
                     yield statement, st_path
 
 
-def _strings(value: Any, path: Path) -> Iterator[tuple[Any, Path]]:
-    """The entries of an Action / Resource element (a string, a list, or intrinsics)."""
-    yield from _as_list(value, path)
-
-
 # --------------------------------------------------------------------------- rules
-class FunctionLogGroupRule(CloudFormationLintRule):
+class FunctionLogGroupRule(CloudFormationLintRule):  # type: ignore[misc]
     """Every function has LoggingConfig.LogGroup = !Ref of its own log group with a retention."""
 
     id = "E9101"
@@ -111,7 +106,7 @@ class FunctionLogGroupRule(CloudFormationLintRule):
         "its own in this template, and that log group sets RetentionInDays"
     )
     source_url = "https://github.com/aws-samples/aws-serverless-ecommerce-platform"
-    tags = ["bookbay", "lambda", "logs"]
+    tags: ClassVar[list[str]] = ["bookbay", "lambda", "logs"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
@@ -124,7 +119,9 @@ class FunctionLogGroupRule(CloudFormationLintRule):
             target = logging_config.get("LogGroup") if isinstance(logging_config, dict) else None
             if not (isinstance(target, dict) and isinstance(target.get("Ref"), str)):
                 matches.append(
-                    RuleMatch(path, f"Function {name} must set LoggingConfig.LogGroup to !Ref <its log group>")
+                    RuleMatch(
+                        path, f"Function {name} must set LoggingConfig.LogGroup to !Ref <its log group>"
+                    )
                 )
                 continue
             group = target["Ref"]
@@ -132,12 +129,16 @@ class FunctionLogGroupRule(CloudFormationLintRule):
             log_group = resources.get(group)
             if not isinstance(log_group, dict) or log_group.get("Type") != "AWS::Logs::LogGroup":
                 matches.append(
-                    RuleMatch(group_path, f"Function {name} logs to {group}, which is not an AWS::Logs::LogGroup")
+                    RuleMatch(
+                        group_path, f"Function {name} logs to {group}, which is not an AWS::Logs::LogGroup"
+                    )
                 )
                 continue
             if "RetentionInDays" not in (log_group.get("Properties") or {}):
                 matches.append(
-                    RuleMatch(["Resources", group], f"Log group {group} (function {name}) has no RetentionInDays")
+                    RuleMatch(
+                        ["Resources", group], f"Log group {group} (function {name}) has no RetentionInDays"
+                    )
                 )
             if group in owners:
                 matches.append(
@@ -148,26 +149,30 @@ class FunctionLogGroupRule(CloudFormationLintRule):
         return matches
 
 
-class WildcardActionRule(CloudFormationLintRule):
+class WildcardActionRule(CloudFormationLintRule):  # type: ignore[misc]
     """No Allow statement grants a wildcard action, or everything but some actions (NotAction)."""
 
     id = "E9102"
     shortdesc = "No wildcard IAM actions"
     description = "IAM Allow statements list exact actions: no '*' in an action, no NotAction"
-    tags = ["bookbay", "iam"]
+    tags: ClassVar[list[str]] = ["bookbay", "iam"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
         for statement, path in _allow_statements(cfn):
             if "NotAction" in statement:
-                matches.append(RuleMatch([*path, "NotAction"], "Allow statement with NotAction: list exact actions"))
-            for action, action_path in _strings(statement.get("Action"), [*path, "Action"]):
+                matches.append(
+                    RuleMatch([*path, "NotAction"], "Allow statement with NotAction: list exact actions")
+                )
+            for action, action_path in _as_list(statement.get("Action"), [*path, "Action"]):
                 if isinstance(action, str) and "*" in action:
-                    matches.append(RuleMatch(action_path, f"Wildcard IAM action '{action}': list exact actions"))
+                    matches.append(
+                        RuleMatch(action_path, f"Wildcard IAM action '{action}': list exact actions")
+                    )
         return matches
 
 
-class BroadPolicyRule(CloudFormationLintRule):
+class BroadPolicyRule(CloudFormationLintRule):  # type: ignore[misc]
     """Function and state-machine Policies are inline statements or narrow policy templates."""
 
     id = "E9103"
@@ -177,7 +182,7 @@ class BroadPolicyRule(CloudFormationLintRule):
         "templates in ALLOWED_POLICY_TEMPLATES; no *CrudPolicy, no managed policies; roles attach no "
         "broad managed policy (FullAccess, PowerUser, Administrator)"
     )
-    tags = ["bookbay", "iam", "sam"]
+    tags: ClassVar[list[str]] = ["bookbay", "iam", "sam"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
@@ -218,7 +223,7 @@ class BroadPolicyRule(CloudFormationLintRule):
         return [RuleMatch(path, f"{owner} has a Policies entry cfn-lint cannot read as a policy")]
 
 
-class ResourceStarRule(CloudFormationLintRule):
+class ResourceStarRule(CloudFormationLintRule):  # type: ignore[misc]
     """``Resource: "*"`` only for actions in RESOURCE_STAR_ACTIONS; never NotResource."""
 
     id = "E9104"
@@ -227,17 +232,17 @@ class ResourceStarRule(CloudFormationLintRule):
         "An Allow statement with Resource '*' may list only actions that support no resource-level "
         "permission (RESOURCE_STAR_ACTIONS, e.g. sns:Publish to a phone number); no NotResource"
     )
-    tags = ["bookbay", "iam"]
+    tags: ClassVar[list[str]] = ["bookbay", "iam"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
         for statement, path in _allow_statements(cfn):
             if "NotResource" in statement:
                 matches.append(RuleMatch([*path, "NotResource"], "Allow statement with NotResource"))
-            resources = [value for value, _ in _strings(statement.get("Resource"), [*path, "Resource"])]
+            resources = [value for value, _ in _as_list(statement.get("Resource"), [*path, "Resource"])]
             if "*" not in resources:
                 continue
-            for action, action_path in _strings(statement.get("Action"), [*path, "Action"]):
+            for action, action_path in _as_list(statement.get("Action"), [*path, "Action"]):
                 if not (isinstance(action, str) and action.lower() in RESOURCE_STAR_ACTIONS):
                     matches.append(
                         RuleMatch(

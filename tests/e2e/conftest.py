@@ -1,0 +1,90 @@
+"""E2E fixtures: the local stack (``python -m bookbay_local --port 0``) as a subprocess, once per session.
+
+    def test_x(local_stack):
+        httpx.get(local_stack.base_url + "/v1/shop")
+
+Its output goes to tests/e2e/artifacts/local-stack.log (read it when a test fails).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+READY = re.compile(r"^Bookbay local stack ready at (http://\S+)$", re.MULTILINE)
+MOTO = re.compile(r"^Moto endpoint: (http://\S+)", re.MULTILINE)
+START_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class LocalStackProcess:
+    base_url: str
+    moto_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStackProcess]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log_path = ARTIFACTS / "local-stack.log"
+    paths = [str(ROOT / "layers" / "common"), str(ROOT / "local"), str(ROOT)]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    # The log is a file, not a pipe: a pipe nobody reads would fill up and stall the stack.
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bookbay_local", "--port", "0"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        ready = moto = None
+        while ready is None:
+            text = log_path.read_text(errors="replace")
+            ready, moto = READY.search(text), MOTO.search(text)
+            if ready is not None:
+                break
+            if process.poll() is not None:
+                pytest.fail(f"the local stack exited with {process.returncode}:\n{_tail(log_path)}")
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"the local stack was not ready within {START_TIMEOUT_SECONDS} s:\n{_tail(log_path)}"
+                )
+            time.sleep(0.1)
+        yield LocalStackProcess(
+            base_url=ready.group(1),
+            moto_url=moto.group(1) if moto else "",
+            process=process,
+            log_path=log_path,
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

@@ -1,0 +1,93 @@
+"""Bad input over HTTP, against the local stack: always a 4xx with the JSON error body, never a 5xx,
+and nothing changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def http(local_stack: Any) -> httpx.Client:
+    return httpx.Client(base_url=local_stack.base_url, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def staff(http: httpx.Client) -> dict[str, str]:
+    token = http.post("/_local/token", json={"sub": "e2e-staff", "email": "staff@example.com", "groups": ["staff"]})
+    assert token.status_code == 200
+    return {"Authorization": f"Bearer {token.json()['token']}"}
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert isinstance(error["message"], str) and error["message"]
+    if code:
+        assert error["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/v1/nothing-here", 404, "not_found"),
+        ("GET", "/", 404, "not_found"),
+        ("DELETE", "/v1/shop", 404, "not_found"),
+        ("POST", "/v1/locations", 404, "not_found"),
+        ("PUT", "/v1/admin/settings", 404, "not_found"),
+        ("GET", "/v1/shop%00", 404, "not_found"),
+        ("GET", "/v1/locations/%2E%2E", 422, "validation_error"),
+        ("GET", "/v1/locations/a%2Fb", 422, "validation_error"),
+        ("GET", "/v1/locations/%E2%9C%93", 422, "validation_error"),
+        ("GET", "/v1/locations/%FF", 422, None),
+        ("GET", "/v1/locations/nowhere", 404, "location_not_found"),
+        ("GET", "/v1/locations?near=%FF", 422, "validation_error"),
+        ("GET", "/v1/locations?near=" + "9" * 5000, 422, "validation_error"),
+        ("GET", "/v1/locations?near=00000", 422, "unknown_zip"),
+    ],
+)
+def test_bad_routes_paths_and_queries(http: httpx.Client, method: str, path: str, status: int, code: str | None) -> None:
+    assert_error(http.request(method, path), status, code)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code"),
+    [
+        (b'{"changes": {', "application/json", 400, "malformed_json"),
+        (b'{"changes": {"booking_mode": "instant"}}', "text/plain", 415, "unsupported_media_type"),
+        (b"changes=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b'{"changes": {"booking_mode": "instant"}}', "", 415, "unsupported_media_type"),
+        (b'{"changes": "\xff\xfe"}', "application/json", 400, None),
+        (b"\xef\xbb\xbf\xff", "application/json", 400, None),
+        (b'{"changes": {"booking_mode": 7}}', "application/json", 422, "validation_error"),
+        (b"[]", "application/json", 422, "validation_error"),
+        (b"null", "application/json", 422, "validation_error"),
+    ],
+)
+def test_bad_bodies_change_nothing(
+    http: httpx.Client, staff: dict[str, str], content: bytes, content_type: str, status: int, code: str | None
+) -> None:
+    before = http.get("/v1/admin/settings", headers=staff).json()
+    headers = {**staff, "Content-Type": content_type} if content_type else dict(staff)
+    assert_error(http.patch("/v1/admin/settings", content=content, headers=headers), status, code)
+    assert http.get("/v1/admin/settings", headers=staff).json() == before
+
+
+def test_admin_routes_need_a_valid_token(http: httpx.Client) -> None:
+    assert_error(http.get("/v1/admin/settings"), 401, "unauthorized")
+    assert_error(http.get("/v1/admin/settings", headers={"Authorization": "Bearer not-a-jwt"}), 401, "unauthorized")
+    customer = http.post("/_local/token", json={"sub": "c1", "email": "c@example.com", "groups": []}).json()["token"]
+    assert_error(http.get("/v1/admin/settings", headers={"Authorization": f"Bearer {customer}"}), 403, "forbidden")
+
+
+def test_the_demo_shop_answers(http: httpx.Client) -> None:
+    response = http.get("/v1/shop")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["shop"]["name"] == "Bookbay Demo Auto"
+    assert len(body["locations"]) == 2 and len(body["services"]) == 3
