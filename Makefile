@@ -16,9 +16,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
 REQUIREMENTS := requirements/dev.txt layers/common/requirements.txt
 
-# The layer (package bookbay) and the local stack (package bookbay_local) as on Lambda / locally;
-# pytest gets the same from pyproject's `pythonpath`, subprocesses get it from here.
-export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local:$(CURDIR)
+# The layer (package bookbay) and the local stack (package bookbay_local), as pytest gets them
+# from pyproject's `pythonpath`; scripts/ and bench/ find them on their own.
+RUN_PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local:$(CURDIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 PYTEST := $(PY) -m pytest
@@ -127,7 +127,7 @@ endef
 
 .PHONY: test
 test: deps-system venv coverage-erase lint typecheck test-unit test-integration test-e2e test-infra ## lint, typecheck, every test tier, then the coverage report
-	@$(PY) -m coverage combine --append --quiet 2>/dev/null || true  # data of measured subprocesses
+	@$(PY) -m coverage combine --append --quiet >/dev/null 2>&1 || true  # any subprocess data left
 	$(PY) -m coverage report
 	$(PY) -m coverage xml --quiet
 	echo "coverage: coverage.xml; the schemathesis tally: tests/e2e/artifacts/schemathesis.json"
@@ -143,7 +143,7 @@ coverage: venv ## the coverage report of the last test run
 # ------------------------------------------------------------------------------------------ run
 .PHONY: run
 run: venv ## the whole system locally, seeded with the demo shop (PORT overrides 3000)
-	@exec $(PY) -m bookbay_local
+	@PYTHONPATH="$(RUN_PYTHONPATH)$${PYTHONPATH:+:$$PYTHONPATH}" exec $(PY) -m bookbay_local
 
 .PHONY: bench
 bench: venv ## cold-import times and DynamoDB calls per request, as tables

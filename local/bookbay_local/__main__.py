@@ -25,7 +25,11 @@ def _default_port() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bookbay_local", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bookbay_local",
+        description="Run Bookbay locally: moto, the template's resources and functions, a local API "
+        "Gateway, the stream sender and the scheduler, seeded with a shop. Ctrl-C stops it.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=None, help="port (default $PORT or 3000; 0 = any free port)"

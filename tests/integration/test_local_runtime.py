@@ -188,8 +188,8 @@ Resources:
           A: !Sub ["${Prefix}/${Table}/${!Literal}", {Prefix: !If [IsDev, d, p]}]
           B: !GetAtt Queue.Arn
           C: !Join ["+", [!Select [1, !Ref Names], !Select [0, !Split ["/", "x/y"]]]]
-          D: !If [NotDev, yes, !Ref AWS::NoValue]
-          E: !If [IsDev, on, !Ref AWS::NoValue]
+          D: !If [NotDev, prod-only, !Ref AWS::NoValue]
+          E: !If [IsDev, dev-only, !Ref AWS::NoValue]
           F: !Sub "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Fn}"
 """
     )
@@ -199,7 +199,7 @@ Resources:
         "A": "d/bookbay-local-data/${Literal}",
         "B": "arn:aws:sqs:us-east-1:123456789012:bookbay-local-Queue",
         "C": "b+x",
-        "E": "on",
+        "E": "dev-only",
         "F": "arn:aws:lambda:us-east-1:123456789012:function:bookbay-local-Fn",
     }
     assert resolver.ref("Queue") == "https://sqs.us-east-1.amazonaws.com/123456789012/bookbay-local-Queue"
