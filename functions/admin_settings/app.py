@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.auth import require_staff
+from bookbay.api.auth import STAFF_SECURITY, require_staff
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.api.schemas import SettingsPatch, SettingsResponse
@@ -20,9 +20,6 @@ config = StaffApiConfig.from_env()
 repo = CatalogRepository(config.table_name, config.region)
 app = make_resolver()
 app.use([require_staff(config.staff_group)])
-
-# OpenAPI: these routes sit behind the Cognito authorizer (the scheme is declared by scripts/openapi.py).
-STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffCognito": []}]
 
 
 @app.get(

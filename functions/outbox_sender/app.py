@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ def message_id_of(record: DynamoDBRecord) -> str | None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     own_arn = context.invoked_function_arn  # scheduled retries come back here
     if RETRY_EVENT_KEY in event:
         return {"outcome": deliver(str(event[RETRY_EVENT_KEY]), own_arn)}

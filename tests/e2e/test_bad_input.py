@@ -18,7 +18,9 @@ def http(local_stack: Any) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def staff(http: httpx.Client) -> dict[str, str]:
-    token = http.post("/_local/token", json={"sub": "e2e-staff", "email": "staff@example.com", "groups": ["staff"]})
+    token = http.post(
+        "/_local/token", json={"sub": "e2e-staff", "email": "staff@example.com", "groups": ["staff"]}
+    )
     assert token.status_code == 200
     return {"Authorization": f"Bearer {token.json()['token']}"}
 
@@ -51,7 +53,9 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         ("GET", "/v1/locations?near=00000", 422, "unknown_zip"),
     ],
 )
-def test_bad_routes_paths_and_queries(http: httpx.Client, method: str, path: str, status: int, code: str | None) -> None:
+def test_bad_routes_paths_and_queries(
+    http: httpx.Client, method: str, path: str, status: int, code: str | None
+) -> None:
     assert_error(http.request(method, path), status, code)
 
 
@@ -70,7 +74,12 @@ def test_bad_routes_paths_and_queries(http: httpx.Client, method: str, path: str
     ],
 )
 def test_bad_bodies_change_nothing(
-    http: httpx.Client, staff: dict[str, str], content: bytes, content_type: str, status: int, code: str | None
+    http: httpx.Client,
+    staff: dict[str, str],
+    content: bytes,
+    content_type: str,
+    status: int,
+    code: str | None,
 ) -> None:
     before = http.get("/v1/admin/settings", headers=staff).json()
     headers = {**staff, "Content-Type": content_type} if content_type else dict(staff)
@@ -80,9 +89,15 @@ def test_bad_bodies_change_nothing(
 
 def test_admin_routes_need_a_valid_token(http: httpx.Client) -> None:
     assert_error(http.get("/v1/admin/settings"), 401, "unauthorized")
-    assert_error(http.get("/v1/admin/settings", headers={"Authorization": "Bearer not-a-jwt"}), 401, "unauthorized")
-    customer = http.post("/_local/token", json={"sub": "c1", "email": "c@example.com", "groups": []}).json()["token"]
-    assert_error(http.get("/v1/admin/settings", headers={"Authorization": f"Bearer {customer}"}), 403, "forbidden")
+    assert_error(
+        http.get("/v1/admin/settings", headers={"Authorization": "Bearer not-a-jwt"}), 401, "unauthorized"
+    )
+    customer = http.post("/_local/token", json={"sub": "c1", "email": "c@example.com", "groups": []}).json()[
+        "token"
+    ]
+    assert_error(
+        http.get("/v1/admin/settings", headers={"Authorization": f"Bearer {customer}"}), 403, "forbidden"
+    )
 
 
 def test_the_demo_shop_answers(http: httpx.Client) -> None:

@@ -24,14 +24,23 @@ SENDER = "bookings@demo.bookbay.local"  # the local SenderEmail parameter
 @pytest.fixture(scope="module")
 def moto(local_stack: Any) -> Iterator[dict[str, Any]]:
     """boto3/pynamodb in this process pointed at the local stack's moto."""
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_DEFAULT_REGION")}
-    os.environ.update(AWS_ENDPOINT_URL=local_stack.moto_url, AWS_ACCESS_KEY_ID="local",
-                      AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    }
+    os.environ.update(
+        AWS_ENDPOINT_URL=local_stack.moto_url,
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     BaseItem._connection = None
     dynamodb = boto3.client("dynamodb")
-    (table,) = [name for name in dynamodb.list_tables()["TableNames"]
-                if dynamodb.describe_table(TableName=name)["Table"].get("StreamSpecification")]
+    (table,) = [
+        name
+        for name in dynamodb.list_tables()["TableNames"]
+        if dynamodb.describe_table(TableName=name)["Table"].get("StreamSpecification")
+    ]
     yield {"table": table, "ses": boto3.client("ses"), "scheduler": boto3.client("scheduler")}
     BaseItem._connection = None
     for key, value in saved.items():
@@ -42,12 +51,17 @@ def moto(local_stack: Any) -> Iterator[dict[str, Any]]:
 
 
 def enqueue(table: str, message_id: str, channel: str) -> None:
-    OutboxRepository(table, "us-east-1").enqueue(OutboundMessage(
-        id=message_id, channel=channel,  # type: ignore[arg-type]
-        to="pat.customer@example.com" if channel == "email" else "+15125550123",
-        subject="Your appointment request" if channel == "email" else None,
-        text=f"Hello from {message_id}", html=f"<p>Hello from {message_id}</p>" if channel == "email" else None,
-        created_at=datetime.now(UTC)))
+    OutboxRepository(table, "us-east-1").enqueue(
+        OutboundMessage(
+            id=message_id,
+            channel=channel,  # type: ignore[arg-type]
+            to="pat.customer@example.com" if channel == "email" else "+15125550123",
+            subject="Your appointment request" if channel == "email" else None,
+            text=f"Hello from {message_id}",
+            html=f"<p>Hello from {message_id}</p>" if channel == "email" else None,
+            created_at=datetime.now(UTC),
+        )
+    )
 
 
 def delivered(http: httpx.Client, message_id: str) -> list[dict[str, Any]]:
@@ -60,8 +74,11 @@ def test_messages_in_the_outbox_are_delivered_once(local_stack: Any, moto: dict[
     enqueue(moto["table"], "e2e-email-0001", "email")
     enqueue(moto["table"], "e2e-sms-00001", "sms")
     (email,) = delivered(http, "e2e-email-0001")
-    assert (email["channel"], email["to"], email["subject"]) == ("email", "pat.customer@example.com",
-                                                                 "Your appointment request")
+    assert (email["channel"], email["to"], email["subject"]) == (
+        "email",
+        "pat.customer@example.com",
+        "Your appointment request",
+    )
     assert "<p>Hello from e2e-email-0001</p>" in email["html"]
     (sms,) = delivered(http, "e2e-sms-00001")
     assert (sms["channel"], sms["to"]) == ("sms", "+15125550123")

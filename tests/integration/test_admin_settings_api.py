@@ -38,14 +38,18 @@ def test_claims_without_the_staff_group_or_no_claims_are_refused(settings_app: A
 def test_staff_read_and_change_settings(settings_app: Any, call: Any, catalog_app: Any) -> None:
     before = stored_settings(call, settings_app)
     assert before["settings"]["booking_mode"] == "request"
-    response = call(settings_app, patch({"booking_mode": "instant", "reminder_business_days": 2}, before["version"]))
+    response = call(
+        settings_app, patch({"booking_mode": "instant", "reminder_business_days": 2}, before["version"])
+    )
     assert response["statusCode"] == 200
     after = stored_settings(call, settings_app)
     assert after["settings"]["booking_mode"] == "instant"
     assert after["settings"]["reminder_business_days"] == 2
     assert after["version"] == before["version"] + 1
     # Customers see the change (the catalog reads the same record).
-    assert response_json(call(catalog_app, load_event("catalog_get_shop")))["shop"]["booking_mode"] == "instant"
+    assert (
+        response_json(call(catalog_app, load_event("catalog_get_shop")))["shop"]["booking_mode"] == "instant"
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,10 +61,20 @@ def test_staff_read_and_change_settings(settings_app: Any, call: Any, catalog_ap
         (lambda: patch({}), 422, "validation_error"),
         (lambda: patch({"booking_mode": "instant"}, version=999), 409, "concurrent_update"),
         (lambda: with_body(load_event("admin_settings_patch"), '{"changes": {'), 400, "malformed_json"),
-        (lambda: with_body(load_event("admin_settings_patch"), '{"changes": {"takeover_enabled": true}}',
-                           "text/plain"), 415, "unsupported_media_type"),
-        (lambda: with_body(load_event("admin_settings_patch"), "changes=1",
-                           "application/x-www-form-urlencoded"), 415, "unsupported_media_type"),
+        (
+            lambda: with_body(
+                load_event("admin_settings_patch"), '{"changes": {"takeover_enabled": true}}', "text/plain"
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            lambda: with_body(
+                load_event("admin_settings_patch"), "changes=1", "application/x-www-form-urlencoded"
+            ),
+            415,
+            "unsupported_media_type",
+        ),
         (lambda: with_body(load_event("admin_settings_patch"), '["changes"]'), 422, "validation_error"),
     ],
 )
@@ -75,7 +89,9 @@ def test_bad_patches_are_4xx_and_change_nothing(
 
 def test_a_non_utf8_body_is_a_400(settings_app: Any, call: Any) -> None:
     before = stored_settings(call, settings_app)
-    event = with_body(load_event("admin_settings_patch"), base64.b64encode(b'{"changes": "\xff\xfe"}').decode())
+    event = with_body(
+        load_event("admin_settings_patch"), base64.b64encode(b'{"changes": "\xff\xfe"}').decode()
+    )
     event["isBase64Encoded"] = True
     response = call(settings_app, event)
     assert (response["statusCode"], response_json(response)["error"]["code"]) == (400, "invalid_encoding")

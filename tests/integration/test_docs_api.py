@@ -17,7 +17,9 @@ def test_the_openapi_document_is_served_with_the_stage_as_server(docs_app: Any, 
     assert response["statusCode"] == 200
     document = json.loads(response["body"])
     assert document["openapi"].startswith("3.")
-    assert {"/v1/shop", "/v1/locations", "/v1/locations/{location_id}", "/v1/admin/settings"} <= set(document["paths"])
+    assert {"/v1/shop", "/v1/locations", "/v1/locations/{location_id}", "/v1/admin/settings"} <= set(
+        document["paths"]
+    )
     assert document["servers"] == [{"url": "/prod"}]  # the sample event came through the execute-api URL
 
 
@@ -27,8 +29,12 @@ def test_the_swagger_page_uses_its_own_assets(docs_app: Any, call: Any) -> None:
     assert "/prod/swagger/swagger-ui-bundle.min.js" in page["body"]
     assert "unpkg" not in page["body"] and "cdn" not in page["body"].lower()
     event = load_event("docs_swagger_json")
-    event.update(path="/swagger/swagger-ui.min.css", resource="/swagger/{asset}",
-                 pathParameters={"asset": "swagger-ui.min.css"}, queryStringParameters=None)
+    event.update(
+        path="/swagger/swagger-ui.min.css",
+        resource="/swagger/{asset}",
+        pathParameters={"asset": "swagger-ui.min.css"},
+        queryStringParameters=None,
+    )
     asset = call(docs_app, event)
     assert (asset["statusCode"], asset["multiValueHeaders"]["Content-Type"][0]) == (200, "text/css")
     event.update(path="/swagger/..%2Fapp.py", pathParameters={"asset": "../app.py"})

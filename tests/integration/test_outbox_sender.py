@@ -23,7 +23,9 @@ REGION = "us-east-1"
 
 
 def sent_emails() -> list[email.message.Message]:
-    return [email.message_from_string(m.raw_data) for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+    return [
+        email.message_from_string(m.raw_data) for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+    ]
 
 
 def sent_sms() -> list[tuple[str, str]]:
@@ -82,7 +84,9 @@ def test_an_sms_goes_through_sns(outbox_app: Any, stack: Any) -> None:
     assert sent_sms() == [("+15125550123", "Hi Pat, we received your request for Tue Nov 24, 9:00 AM.")]
 
 
-def test_a_failing_ses_delays_the_message_and_delivers_it_once_ses_recovers(outbox_app: Any, stack: Any) -> None:
+def test_a_failing_ses_delays_the_message_and_delivers_it_once_ses_recovers(
+    outbox_app: Any, stack: Any
+) -> None:
     ses = boto3.client("ses", region_name=REGION)
     ses.delete_identity(Identity=stack.sender_email)  # SES now refuses the sender
     enqueue(stack, "msg-email-0002")

@@ -23,7 +23,9 @@ def load_event(name: str) -> dict[str, Any]:
     return copy.deepcopy(event)
 
 
-def with_body(event: dict[str, Any], body: str | None, content_type: str | None = "application/json") -> dict[str, Any]:
+def with_body(
+    event: dict[str, Any], body: str | None, content_type: str | None = "application/json"
+) -> dict[str, Any]:
     event = copy.deepcopy(event)
     event["body"] = body
     headers = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"}

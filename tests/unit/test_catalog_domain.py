@@ -17,7 +17,9 @@ def location(**overrides: Any) -> dict[str, Any]:
         "email": "Store@Example.com",
         "timezone": "America/Chicago",
         "coordinates": {"lat": 30.27, "lon": -97.74},
-        "weekly_hours": {"mon": [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:00"}]},
+        "weekly_hours": {
+            "mon": [{"opens": "08:00", "closes": "12:00"}, {"opens": "13:00", "closes": "17:00"}]
+        },
         "capacity_per_slot": 2,
         "appointment_types": ["in_store"],
     }
@@ -37,8 +39,14 @@ def test_a_location_normalizes_contact_data_and_reads_hours_by_weekday() -> None
     ("overrides", "problem"),
     [
         ({"appointment_types": ["at_home"]}, "at_home_zips"),
-        ({"weekly_hours": {"mon": [{"opens": "08:00", "closes": "12:00"}, {"opens": "11:00", "closes": "14:00"}]}},
-         "overlapping"),
+        (
+            {
+                "weekly_hours": {
+                    "mon": [{"opens": "08:00", "closes": "12:00"}, {"opens": "11:00", "closes": "14:00"}]
+                }
+            },
+            "overlapping",
+        ),
         ({"weekly_hours": {"mon": [{"opens": "17:00", "closes": "08:00"}]}}, "before closes"),
         ({"weekly_hours": {"funday": []}}, "funday"),
         ({"capacity_per_slot": 0}, "capacity_per_slot"),
@@ -55,10 +63,22 @@ def test_invalid_locations_are_refused_with_the_reason(overrides: dict[str, Any]
 
 def test_settings_defaults_follow_the_spec() -> None:
     s = ShopSettings()
-    assert (s.booking_mode, s.require_verification, s.verification_channels) == ("request", True, ["sms", "email"])
-    assert (s.sms_countries, s.reschedule_requests_enabled, s.reminder_business_days) == (["US", "CA"], True, 1)
+    assert (s.booking_mode, s.require_verification, s.verification_channels) == (
+        "request",
+        True,
+        ["sms", "email"],
+    )
+    assert (s.sms_countries, s.reschedule_requests_enabled, s.reminder_business_days) == (
+        ["US", "CA"],
+        True,
+        1,
+    )
     assert (s.reminder_time, s.business_days) == ("09:00", ["mon", "tue", "wed", "thu", "fri"])
-    assert (s.takeover_enabled, s.notification_route, s.review_requests.steps_days) == (False, "store", [1, 4, 10])
+    assert (s.takeover_enabled, s.notification_route, s.review_requests.steps_days) == (
+        False,
+        "store",
+        [1, 4, 10],
+    )
     assert (s.slot_minutes, s.lead_time_hours, s.horizon_days) == (30, 2, 60)
 
 

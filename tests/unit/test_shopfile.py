@@ -24,7 +24,9 @@ def test_the_demo_shop_file_is_what_the_foundation_promises() -> None:
     assert {t for svc in catalog.services for t in svc.appointment_types} == {"in_store", "online", "at_home"}
     assert len(catalog.services) == 3
     assert all(loc.capacity_per_slot == 2 for loc in catalog.locations)
-    assert all(loc.hours_on(5) and loc.hours_on(5)[0].closes <= "12:00" for loc in catalog.locations)  # Saturday am
+    assert all(
+        loc.hours_on(5) and loc.hours_on(5)[0].closes <= "12:00" for loc in catalog.locations
+    )  # Saturday am
     phoenix = catalog.location("phoenix-camelback")
     assert phoenix is not None and phoenix.coordinates.lat == pytest.approx(33.5, abs=0.1)  # from the ZIP
 
@@ -60,8 +62,9 @@ def test_a_service_no_location_offers_is_refused() -> None:
     document["locations"][0]["appointment_types"] = ["in_store"]
     document["locations"][0].pop("at_home_zips")
     document["services"] = [s for s in document["services"] if s["id"] != "oil-change"]
-    document["services"].append({"id": "mobile", "name": "Mobile", "duration_minutes": 30,
-                                 "appointment_types": ["at_home"]})
+    document["services"].append(
+        {"id": "mobile", "name": "Mobile", "duration_minutes": 30, "appointment_types": ["at_home"]}
+    )
     with pytest.raises(ShopFileError, match="no location offers"):
         catalog_from_document(document)
 

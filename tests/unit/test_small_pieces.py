@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -86,11 +87,14 @@ def test_schedules_are_expressed_in_utc() -> None:
 
 
 def test_mime_has_text_and_html_parts_and_the_shop_as_sender() -> None:
-    raw = build_mime(Email(to="pat@example.com", subject="Booked ✓", text="plain", html="<p>rich</p>"),
-                     "bookings@shop.example.com", "Demo Auto")
+    raw = build_mime(
+        Email(to="pat@example.com", subject="Booked ✓", text="plain", html="<p>rich</p>"),
+        "bookings@shop.example.com",
+        "Demo Auto",
+    )
     parsed: Message = email.message_from_bytes(raw)
     assert parsed["From"] == "Demo Auto <bookings@shop.example.com>"
     assert str(email.header.make_header(email.header.decode_header(parsed["Subject"]))) == "Booked ✓"
-    parts = {part.get_content_type(): part.get_payload(decode=True) for part in parsed.walk()}
+    parts: dict[str, Any] = {part.get_content_type(): part.get_payload(decode=True) for part in parsed.walk()}
     assert parts["text/plain"].strip() == b"plain"
     assert parts["text/html"].strip() == b"<p>rich</p>"

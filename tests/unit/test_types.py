@@ -8,8 +8,12 @@ from bookbay.types import E164Phone, Email, HourMinute, TimeZoneName, normalize_
 
 @pytest.mark.parametrize(
     ("raw", "e164"),
-    [("(512) 555-0100", "+15125550100"), ("+1 512 555 0100", "+15125550100"), ("512.555.0100", "+15125550100"),
-     ("+44 20 7946 0958", "+442079460958")],
+    [
+        ("(512) 555-0100", "+15125550100"),
+        ("+1 512 555 0100", "+15125550100"),
+        ("512.555.0100", "+15125550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
 )
 def test_phones_normalize_to_e164(raw: str, e164: str) -> None:
     assert normalize_phone(raw) == e164

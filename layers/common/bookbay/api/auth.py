@@ -12,6 +12,9 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from bookbay.api.resolver import error_response
 
+# OpenAPI security requirement of every staff route (the scheme is declared by scripts/openapi.py).
+STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffCognito": []}]
+
 
 @dataclass(frozen=True)
 class StaffIdentity:

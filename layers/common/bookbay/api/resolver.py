@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -71,7 +71,7 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", e.get("type")))} for e in errors]
 
 
-def _content_type(event: dict[str, Any]) -> str:
+def _content_type(event: Mapping[str, Any]) -> str:
     for name, value in (event.get("headers") or {}).items():
         if name.lower() == "content-type" and value:
             return str(value).split(";")[0].strip().lower()
@@ -85,7 +85,7 @@ class BookbayResolver(APIGatewayRestResolver):
         super().__init__(enable_validation=True)
         self._json_api = json_api
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if (
             self._json_api
             and event.get("httpMethod") in _BODY_METHODS
@@ -99,8 +99,10 @@ class BookbayResolver(APIGatewayRestResolver):
             )
             return {
                 "statusCode": refusal.status_code,
-                "multiValueHeaders": {name: [value] for name, value in
-                                      {"Content-Type": refusal.content_type, **refusal.headers}.items()},
+                "multiValueHeaders": {
+                    name: [value]
+                    for name, value in {"Content-Type": refusal.content_type, **refusal.headers}.items()
+                },
                 "body": refusal.body,
                 "isBase64Encoded": False,
             }

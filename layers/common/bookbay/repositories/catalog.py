@@ -33,12 +33,10 @@ class CatalogRepository:
 
     # ------------------------------------------------------------------ reads
     def catalog(self) -> Catalog:
-        return self._load()[0]
+        return self.catalog_and_version()[0]
 
-    def settings_version(self) -> int:
-        return self._load()[1]
-
-    def _load(self) -> tuple[Catalog, int]:
+    def catalog_and_version(self) -> tuple[Catalog, int]:
+        """The catalog and the shop record's version (for optimistic locking), in one query."""
         now = self._clock()
         if self._cached and now - self._cached[0] < self._cache_seconds:
             return self._cached[1], self._cached[2]
@@ -65,10 +63,10 @@ class CatalogRepository:
         return catalog, version
 
     # ------------------------------------------------------------------ writes
-    def save_settings(self, settings: ShopSettings, *, expected_version: int) -> int:
-        """Replace the shop's settings if nobody changed them since ``expected_version``."""
-        shop = self.catalog().shop.model_copy(update={"settings": settings})
-        item = ShopItem(keys.SHOP_PK, keys.SHOP_SK, body=_dump(shop))
+    def save_settings(self, shop: Shop, settings: ShopSettings, *, expected_version: int) -> int:
+        """Replace ``shop``'s settings if nobody changed the record since ``expected_version``."""
+        changed = shop.model_copy(update={"settings": settings})
+        item = ShopItem(keys.SHOP_PK, keys.SHOP_SK, body=_dump(changed))
         item.version = expected_version
         try:
             item.save()

@@ -47,7 +47,7 @@ class OutboxDelivery:
                     extra={"message_id": message_id, "attempts": item.attempts, "error": str(exc)},
                 )
                 return "failed"
-            attempts = item.attempts or 1
+            attempts = int(item.attempts or 1)
             retry_at = now + next_attempt_delay(attempts)
             self.scheduler.schedule_once(
                 keys.outbox_retry_schedule(message_id, attempts),

@@ -7,19 +7,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from bookbay.domain.catalog import ShopSettings
-from bookbay.exceptions import ValidationFailed, StaleWrite
+from bookbay.exceptions import StaleWrite, ValidationFailed
 from bookbay.repositories.catalog import CatalogRepository
 
 
 def read_settings(repo: CatalogRepository) -> tuple[ShopSettings, int]:
-    return repo.catalog().shop.settings, repo.settings_version()
+    catalog, version = repo.catalog_and_version()
+    return catalog.shop.settings, version
 
 
 def update_settings(
     repo: CatalogRepository, changes: dict[str, Any], *, version: int | None
 ) -> tuple[ShopSettings, int]:
     """Apply ``changes`` to the settings, validated as a whole, guarded by ``version``."""
-    current, current_version = read_settings(repo)
+    catalog, current_version = repo.catalog_and_version()
+    current = catalog.shop.settings
     if version is not None and version != current_version:
         raise StaleWrite("The settings changed since you read them; read them again.")
     try:
@@ -35,5 +37,5 @@ def update_settings(
                 for err in exc.errors()
             ],
         ) from exc
-    new_version = repo.save_settings(updated, expected_version=current_version)
+    new_version = repo.save_settings(catalog.shop, updated, expected_version=current_version)
     return updated, new_version
