@@ -337,7 +337,9 @@ def build_event(
         "httpMethod": request.method,
         "extendedRequestId": request_id,
         "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "path": f"/{api.stage}{request.path}",
+        # The local stack serves the API at the root, as a custom domain does in AWS (no stage in
+        # the URL), so the request context's path is the request path as the client sent it.
+        "path": request.path,
         "accountId": account_id,
         "protocol": "HTTP/1.1",
         "stage": api.stage,

@@ -301,7 +301,7 @@ def test_a_request_becomes_a_rest_proxy_event(echo: LocalGateway) -> None:
     assert event["headers"]["X-Multi"] == "2" and event["multiValueHeaders"]["X-Multi"] == ["1", "2"]
     context = event["requestContext"]
     assert context["resourcePath"] == "/v1/locations/{location_id}"
-    assert context["stage"] == "dev" and context["path"] == "/dev/v1/locations/austin%20downtown"
+    assert context["stage"] == "dev" and context["path"] == "/v1/locations/austin%20downtown"
     assert context["identity"]["sourceIp"] == "127.0.0.9"
     assert context["requestId"] and "authorizer" not in context
     assert event["body"] is None and event["isBase64Encoded"] is False
