@@ -28,3 +28,69 @@ OUTBOX_SK = "OUTBOX"
 def outbox_retry_schedule(message_id: str, attempt: int) -> str:
     """Name of the one-time schedule that retries a message (<= 64 chars)."""
     return f"outbox-retry-{message_id}-{attempt}"[:64]
+
+
+# ---------------------------------------------------------------- customers
+PROFILE_SK = "PROFILE"
+PHONE_SK = "PHONE"
+EMAIL_SK = "EMAIL"
+ADDRESSKEY_SK = "ADDRESSKEY"
+VEHICLE_PREFIX = "VEHICLE#"
+ADDRESS_PREFIX = "ADDRESS#"
+PROPOSED_PREFIX = "PROPOSED#"
+
+
+def customer_pk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def phone_pk(e164: str) -> str:
+    return f"PHONE#{e164}"
+
+
+def email_pk(normalized_email: str) -> str:
+    return f"EMAIL#{normalized_email}"
+
+
+def address_key_pk(canonical: str) -> str:
+    return f"ADDRESSKEY#{canonical}"
+
+
+def vehicle_sk(vehicle_id: str) -> str:
+    return f"{VEHICLE_PREFIX}{vehicle_id}"
+
+
+def address_sk(address_id: str) -> str:
+    return f"{ADDRESS_PREFIX}{address_id}"
+
+
+def proposed_sk(created_at_iso: str, change_id: str) -> str:
+    return f"{PROPOSED_PREFIX}{created_at_iso}#{change_id}"
+
+
+PROPOSED_PENDING_GSI3PK = "PROPOSED#pending"
+
+
+# ---------------------------------------------------------------- appointments
+APPOINTMENT_SK = "APPOINTMENT"
+
+
+def appointment_pk(appointment_id: str) -> str:
+    return f"APPOINTMENT#{appointment_id}"
+
+
+def appointment_gsi1(location_id: str, local_start_iso: str, appointment_id: str) -> tuple[str, str]:
+    """Appointments by location and local day: GSI1PK=LOCATION#<id>, GSI1SK=<local ISO start>#<id>."""
+    return f"LOCATION#{location_id}", f"{local_start_iso[:19]}#{appointment_id}"
+
+
+def appointment_gsi2(customer_id: str, utc_start_iso: str) -> tuple[str, str]:
+    return customer_pk(customer_id), f"APPOINTMENT#{utc_start_iso}"
+
+
+# ---------------------------------------------------------------- link tokens
+TOKEN_SK = "TOKEN"
+
+
+def token_pk(token_hash: str) -> str:
+    return f"TOKEN#{token_hash}"

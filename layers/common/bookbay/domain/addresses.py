@@ -1,0 +1,78 @@
+"""Canonical US addresses: "123 Main Street" and "123 MAIN ST" are one location.
+
+usaddress tags the parts; USPS Publication 28 abbreviations standardize suffixes, directionals
+and unit designators; the ZIP is cut to five digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bookbay.domain.catalog import Address
+
+_SUFFIXES = {
+    "ALLEY": "ALY", "AVENUE": "AVE", "AV": "AVE", "BOULEVARD": "BLVD", "BLV": "BLVD", "CIRCLE": "CIR",
+    "COURT": "CT", "COVE": "CV", "CROSSING": "XING", "DRIVE": "DR", "DRV": "DR", "EXPRESSWAY": "EXPY",
+    "FREEWAY": "FWY", "HIGHWAY": "HWY", "HIWAY": "HWY", "LANE": "LN", "LOOP": "LOOP", "PARKWAY": "PKWY",
+    "PKY": "PKWY", "PLACE": "PL", "PLAZA": "PLZ", "POINT": "PT", "ROAD": "RD", "ROUTE": "RTE", "SQUARE": "SQ",
+    "STREET": "ST", "STR": "ST", "TERRACE": "TER", "TRAIL": "TRL", "TURNPIKE": "TPKE", "WAY": "WAY",
+}
+_DIRECTIONS = {
+    "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W",
+    "NORTHEAST": "NE", "NORTHWEST": "NW", "SOUTHEAST": "SE", "SOUTHWEST": "SW",
+}
+_UNITS = {"APARTMENT": "APT", "SUITE": "STE", "UNIT": "UNIT", "BUILDING": "BLDG", "FLOOR": "FL", "ROOM": "RM",
+          "#": "#", "NUMBER": "#", "NO": "#"}
+_PARTS = (
+    "AddressNumber", "StreetNamePreDirectional", "StreetNamePreType", "StreetName",
+    "StreetNamePostType", "StreetNamePostDirectional", "OccupancyType", "OccupancyIdentifier",
+)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[^\w# -]", " ", text.upper()).strip()
+
+
+def _standard(label: str, value: str) -> str:
+    words = _clean(value).split()
+    if label in ("StreetNamePostType", "StreetNamePreType"):
+        return " ".join(_SUFFIXES.get(w, w) for w in words)
+    if label in ("StreetNamePreDirectional", "StreetNamePostDirectional"):
+        return " ".join(_DIRECTIONS.get(w, w) for w in words)
+    if label == "OccupancyType":
+        return " ".join(_UNITS.get(w, w) for w in words)
+    if label == "OccupancyIdentifier":
+        return "".join(words).lstrip("#")
+    return " ".join(words)
+
+
+def canonical_address(address: Address) -> str:
+    """The canonical key of a US street address (upper case, USPS abbreviations, ZIP5)."""
+    import usaddress  # its model loads on first use
+
+    street = " ".join(part for part in (address.line1, address.line2 or "") if part)
+    try:
+        tagged, _ = usaddress.tag(street)
+        parts = [_standard(label, tagged[label]) for label in _PARTS if tagged.get(label)]
+    except usaddress.RepeatedLabelError:
+        parts = [_clean(street)]
+    line = " ".join(" ".join(parts).split())
+    return f"{line}|{_clean(address.city)}|{address.state}|{address.zip[:5]}"
+
+
+_KEEP_VISIBLE = {*_SUFFIXES, *_SUFFIXES.values(), *_DIRECTIONS, *_DIRECTIONS.values(), *_UNITS, *_UNITS.values()}
+
+
+def masked_street(address: Address) -> str:
+    """``123 Main St`` -> ``1** M*** St``: enough for its owner to recognize, not for a stranger.
+
+    Numbers and names keep their first character; street types, directions and unit words show.
+    """
+    masked = []
+    for word in " ".join(p for p in (address.line1, address.line2 or "") if p).split():
+        bare = word.strip(".,").upper()
+        if bare in _KEEP_VISIBLE or len(word) == 1:
+            masked.append(word)
+        else:
+            masked.append(word[0] + "*" * (len(word) - 1))
+    return " ".join(masked)

@@ -1,0 +1,141 @@
+"""Customers, their vehicles and addresses, and appointments."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bookbay.domain.catalog import Address
+from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId
+
+AppointmentStatus = Literal[
+    "requested", "confirmed", "reschedule_requested", "checked_in", "completed", "cancelled", "no_show"
+]
+# Statuses whose appointment holds its slots' capacity.
+HOLDS_CAPACITY: frozenset[str] = frozenset({"requested", "confirmed", "reschedule_requested"})
+PreferredChannel = Literal["phone", "sms", "email"]
+
+_frozen = ConfigDict(frozen=True, extra="forbid")
+_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+
+class Contact(BaseModel):
+    """Who booked, as they typed it (normalized)."""
+
+    model_config = _frozen
+
+    first_name: str = Field(min_length=1, max_length=60)
+    last_name: str = Field(min_length=1, max_length=60)
+    phone: E164Phone
+    email: Email
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _trim(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class VehicleDetails(BaseModel):
+    model_config = _frozen
+
+    year: int = Field(ge=1900, le=date.today().year + 2)
+    make: str = Field(min_length=1, max_length=40)
+    model: str = Field(min_length=1, max_length=60)
+    vin: str | None = Field(default=None, description="17-character VIN")
+
+    @field_validator("make", "model")
+    @classmethod
+    def _trim(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("vin")
+    @classmethod
+    def _vin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().upper()
+        if not _VIN.match(value):
+            raise ValueError("a VIN is 17 letters and digits (no I, O or Q)")
+        return value
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} {self.make} {self.model}"
+
+    def identity(self) -> str:
+        """What makes two vehicles of one customer the same vehicle."""
+        return self.vin or f"{self.year}|{self.make.casefold()}|{self.model.casefold()}"
+
+
+class Vehicle(VehicleDetails):
+    id: str
+
+
+class CustomerAddress(BaseModel):
+    model_config = _frozen
+
+    id: str
+    address: Address
+    canonical: str = Field(description="Normalized form used to match addresses")
+
+
+class CustomerSummary(BaseModel):
+    """What the phone / e-mail lookup items carry: enough to recognize a customer in one read."""
+
+    model_config = _frozen
+
+    customer_id: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    do_not_service: bool = False
+
+
+class Appointment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    status: AppointmentStatus
+    location_id: LocationId
+    service_id: ServiceId
+    appointment_type: AppointmentType
+    start: AwareDatetime = Field(description="In the location's time zone")
+    end: AwareDatetime
+    slot_starts: list[AwareDatetime] = Field(min_length=1, description="UTC starts of the slots it holds")
+    customer_id: str
+    vehicle_id: str | None = None
+    address_id: str | None = None
+    contact: Contact = Field(description="The booker's details as given")
+    notes: str | None = Field(default=None, max_length=2000)
+    source: str = Field(min_length=1, max_length=40)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    sequence: int = Field(default=0, ge=0, description="Incremented on each change (calendar SEQUENCE)")
+    version: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    @property
+    def holds_capacity(self) -> bool:
+        return self.status in HOLDS_CAPACITY
+
+    def is_past(self, now: datetime) -> bool:
+        return self.end <= now
