@@ -50,6 +50,18 @@ class UnknownZip(InvalidInput):
     code = "unknown_zip"
 
 
+class AppointmentTypeNotOffered(InvalidInput):
+    """The location or the service does not offer the requested appointment type."""
+
+    code = "appointment_type_not_offered"
+
+
+class ZipNotServed(InvalidInput):
+    """An at-home appointment for a ZIP code the location does not serve (or without a ZIP)."""
+
+    code = "zip_not_served"
+
+
 class Conflict(DomainError):
     code = "conflict"
 

@@ -125,7 +125,6 @@ class Appointment(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     sequence: int = Field(default=0, ge=0, description="Incremented on each change (calendar SEQUENCE)")
-    version: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

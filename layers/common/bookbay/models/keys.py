@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 SHOP_PK = "SHOP"
 SHOP_SK = "SHOP"
 
@@ -94,3 +96,16 @@ TOKEN_SK = "TOKEN"
 
 def token_pk(token_hash: str) -> str:
     return f"TOKEN#{token_hash}"
+
+
+# ---------------------------------------------------------------- slot capacity
+SLOT_PREFIX = "SLOT#"
+
+
+def location_pk(location_id: str) -> str:
+    return f"LOCATION#{location_id}"
+
+
+def slot_sk(start_utc: datetime) -> str:
+    """SLOT#<UTC start as %Y-%m-%dT%H:%M:%SZ> (sorts by time)."""
+    return f"{SLOT_PREFIX}{start_utc.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
