@@ -14,12 +14,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bookbay.adapters.email import SesEmailSender
 from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 from bookbay.adapters.sms import SnsSmsSender
-from bookbay.config import OutboxDeliveryConfig
+from bookbay.config import OutboxSenderConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.services.outbox import RETRY_EVENT_KEY, OutboxDelivery
 
-config = OutboxDeliveryConfig.from_env()
+config = OutboxSenderConfig.from_env()
 delivery = OutboxDelivery(
     repo=OutboxRepository(config.table_name, config.region),
     email=SesEmailSender(config.sender_email, config.shop_name),

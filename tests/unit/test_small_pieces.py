@@ -15,7 +15,7 @@ from bookbay.adapters.email import Email, build_mime
 from bookbay.adapters.scheduler import at_expression
 from bookbay.api.auth import parse_groups
 from bookbay.api.resolver import status_for
-from bookbay.config import BaseConfig, ConfigError, OutboxDeliveryConfig
+from bookbay.config import BaseConfig, ConfigError, OutboxSenderConfig
 from bookbay.domain.catalog import Coordinates
 from bookbay.domain.messages import RETRY_BACKOFF, OutboundMessage, next_attempt_delay
 from bookbay.geo import distance_miles, zip_centroid
@@ -44,7 +44,7 @@ def test_config_reads_the_environment_and_names_what_is_missing() -> None:
     config = BaseConfig.from_env({"TABLE_NAME": "t", "SHOP_NAME": "Shop", "AWS_DEFAULT_REGION": "eu-west-1"})
     assert (config.table_name, config.region, config.catalog_cache_seconds) == ("t", "eu-west-1", 30.0)
     with pytest.raises(ConfigError) as caught:
-        OutboxDeliveryConfig.from_env({"TABLE_NAME": "t"})
+        OutboxSenderConfig.from_env({"TABLE_NAME": "t"})
     assert all(name in str(caught.value) for name in ["SHOP_NAME", "SENDER_EMAIL", "SCHEDULE_GROUP"])
     with pytest.raises(ConfigError, match="CATALOG_CACHE_SECONDS"):
         BaseConfig.from_env({"TABLE_NAME": "t", "SHOP_NAME": "S", "CATALOG_CACHE_SECONDS": "-1"})

@@ -56,9 +56,6 @@ class StaffApiConfig(BaseConfig):
 
 class OutboxSenderConfig(BaseConfig):
     sender_email: str = Field(min_length=3)
-
-
-class OutboxDeliveryConfig(OutboxSenderConfig):
     schedule_group: str = Field(min_length=1)
     scheduler_role_arn: str = Field(min_length=1)
     scheduler_dlq_arn: str | None = None

@@ -11,21 +11,68 @@ import re
 from bookbay.domain.catalog import Address
 
 _SUFFIXES = {
-    "ALLEY": "ALY", "AVENUE": "AVE", "AV": "AVE", "BOULEVARD": "BLVD", "BLV": "BLVD", "CIRCLE": "CIR",
-    "COURT": "CT", "COVE": "CV", "CROSSING": "XING", "DRIVE": "DR", "DRV": "DR", "EXPRESSWAY": "EXPY",
-    "FREEWAY": "FWY", "HIGHWAY": "HWY", "HIWAY": "HWY", "LANE": "LN", "LOOP": "LOOP", "PARKWAY": "PKWY",
-    "PKY": "PKWY", "PLACE": "PL", "PLAZA": "PLZ", "POINT": "PT", "ROAD": "RD", "ROUTE": "RTE", "SQUARE": "SQ",
-    "STREET": "ST", "STR": "ST", "TERRACE": "TER", "TRAIL": "TRL", "TURNPIKE": "TPKE", "WAY": "WAY",
+    "ALLEY": "ALY",
+    "AVENUE": "AVE",
+    "AV": "AVE",
+    "BOULEVARD": "BLVD",
+    "BLV": "BLVD",
+    "CIRCLE": "CIR",
+    "COURT": "CT",
+    "COVE": "CV",
+    "CROSSING": "XING",
+    "DRIVE": "DR",
+    "DRV": "DR",
+    "EXPRESSWAY": "EXPY",
+    "FREEWAY": "FWY",
+    "HIGHWAY": "HWY",
+    "HIWAY": "HWY",
+    "LANE": "LN",
+    "LOOP": "LOOP",
+    "PARKWAY": "PKWY",
+    "PKY": "PKWY",
+    "PLACE": "PL",
+    "PLAZA": "PLZ",
+    "POINT": "PT",
+    "ROAD": "RD",
+    "ROUTE": "RTE",
+    "SQUARE": "SQ",
+    "STREET": "ST",
+    "STR": "ST",
+    "TERRACE": "TER",
+    "TRAIL": "TRL",
+    "TURNPIKE": "TPKE",
+    "WAY": "WAY",
 }
 _DIRECTIONS = {
-    "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W",
-    "NORTHEAST": "NE", "NORTHWEST": "NW", "SOUTHEAST": "SE", "SOUTHWEST": "SW",
+    "NORTH": "N",
+    "SOUTH": "S",
+    "EAST": "E",
+    "WEST": "W",
+    "NORTHEAST": "NE",
+    "NORTHWEST": "NW",
+    "SOUTHEAST": "SE",
+    "SOUTHWEST": "SW",
 }
-_UNITS = {"APARTMENT": "APT", "SUITE": "STE", "UNIT": "UNIT", "BUILDING": "BLDG", "FLOOR": "FL", "ROOM": "RM",
-          "#": "#", "NUMBER": "#", "NO": "#"}
+_UNITS = {
+    "APARTMENT": "APT",
+    "SUITE": "STE",
+    "UNIT": "UNIT",
+    "BUILDING": "BLDG",
+    "FLOOR": "FL",
+    "ROOM": "RM",
+    "#": "#",
+    "NUMBER": "#",
+    "NO": "#",
+}
 _PARTS = (
-    "AddressNumber", "StreetNamePreDirectional", "StreetNamePreType", "StreetName",
-    "StreetNamePostType", "StreetNamePostDirectional", "OccupancyType", "OccupancyIdentifier",
+    "AddressNumber",
+    "StreetNamePreDirectional",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+    "OccupancyType",
+    "OccupancyIdentifier",
 )
 
 
@@ -60,7 +107,14 @@ def canonical_address(address: Address) -> str:
     return f"{line}|{_clean(address.city)}|{address.state}|{address.zip[:5]}"
 
 
-_KEEP_VISIBLE = {*_SUFFIXES, *_SUFFIXES.values(), *_DIRECTIONS, *_DIRECTIONS.values(), *_UNITS, *_UNITS.values()}
+_KEEP_VISIBLE = {
+    *_SUFFIXES,
+    *_SUFFIXES.values(),
+    *_DIRECTIONS,
+    *_DIRECTIONS.values(),
+    *_UNITS,
+    *_UNITS.values(),
+}
 
 
 def masked_street(address: Address) -> str:

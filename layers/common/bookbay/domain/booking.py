@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -48,7 +48,7 @@ class Contact(BaseModel):
 class VehicleDetails(BaseModel):
     model_config = _frozen
 
-    year: int = Field(ge=1900, le=date.today().year + 2)
+    year: int = Field(ge=1900, le=datetime.now(UTC).year + 2)
     make: str = Field(min_length=1, max_length=40)
     model: str = Field(min_length=1, max_length=60)
     vin: str | None = Field(default=None, description="17-character VIN")

@@ -91,7 +91,7 @@ def appointment_gsi2(customer_id: str, utc_start_iso: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------- link tokens
-TOKEN_SK = "TOKEN"
+TOKEN_SK = "TOKEN"  # noqa: S105 - a sort key, not a secret
 
 
 def token_pk(token_hash: str) -> str:
@@ -109,3 +109,8 @@ def location_pk(location_id: str) -> str:
 def slot_sk(start_utc: datetime) -> str:
     """SLOT#<UTC start as %Y-%m-%dT%H:%M:%SZ> (sorts by time)."""
     return f"{SLOT_PREFIX}{start_utc.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+def slot_start(sk: str) -> datetime:
+    """The aware UTC start a slot sort key names (the inverse of ``slot_sk``)."""
+    return datetime.strptime(sk.removeprefix(SLOT_PREFIX), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

@@ -12,6 +12,9 @@ from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAtt
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+# The outbox sender reads new images from the stream; old images show what a change replaced.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+
 
 class GSI1(GlobalSecondaryIndex["BaseItem"]):
     """Appointments by location and local day/time."""
@@ -85,6 +88,6 @@ def table_schema() -> dict[str, Any]:
         "key_schema": schema["key_schema"],
         "attribute_definitions": schema["attribute_definitions"],
         "global_secondary_indexes": schema.get("global_secondary_indexes", []),
-        "ttl_attribute": "expires_at",
-        "stream": True,
+        "ttl_attribute": BaseItem.expires_at.attr_name,
+        "stream_view_type": STREAM_VIEW_TYPE,
     }
