@@ -146,10 +146,14 @@ run: venv ## the whole system locally, seeded with the demo shop (PORT overrides
 	@PYTHONPATH="$(RUN_PYTHONPATH)$${PYTHONPATH:+:$$PYTHONPATH}" exec $(PY) -m bookbay_local
 
 .PHONY: bench
-bench: venv ## cold-import times and DynamoDB calls per request, as tables
+bench: venv ## cold-import times, DynamoDB calls per request and per booking, availability vs its query
 	@$(PY) bench/cold_import.py
 	echo
 	$(PY) bench/dynamodb_calls.py
+	echo
+	$(PY) bench/booking.py
+	echo
+	$(PY) bench/availability.py
 
 .PHONY: clean
 clean: ## remove caches, coverage data and build output (keeps the venvs)

@@ -26,6 +26,70 @@ _UNSET = (
 )  # fmt: skip
 
 
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def serialize_dynamodb_requests() -> None:
+    """Make moto's DynamoDB handle one request at a time, as real DynamoDB is atomic per request.
+
+    moto's server serves requests on concurrent threads, and its DynamoDB backend has no lock: a
+    TransactWriteItems (or a conditional write) checks its conditions, then writes, and another
+    request can interleave in between, so two holds could both see ``used < capacity``. Every
+    DynamoDB and DynamoDB Streams request runs under one process-wide lock instead (idempotent).
+    """
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        action = handler.call_action
+        if getattr(action, "_bookbay_serialized", False):
+            continue
+
+        def serialized(self: Any, _action: Any = action) -> Any:
+            with _DYNAMODB_LOCK:
+                return _action(self)
+
+        serialized._bookbay_serialized = True  # type: ignore[attr-defined]
+        handler.call_action = serialized
+
+
+def keep_streams_across_rollbacks() -> None:
+    """Make a failed TransactWriteItems leave the table's stream as it was, as DynamoDB does.
+
+    moto applies a transaction's items one by one (each adding its stream record) and, when one
+    fails, puts back a deep copy of every table it touched, stream shard included. A stream
+    reader's iterator holds the old shard object, though: it would read the records of writes that
+    never happened, then nothing more, while the copy hands out their sequence numbers again.
+    Instead the live shard stays, cut back to the records it had (requests are serialized above,
+    so no reader sees it in between). Idempotent.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_bookbay_keeps_streams", False):
+        return
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                restored = self.tables.get(name)
+                if restored is not None and restored.stream_shard is not shard:
+                    del shard.items[length:]
+                    shard.table = restored
+                    restored.stream_shard = shard
+            raise
+
+    transact_write_items._bookbay_keeps_streams = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 class MotoServer:
     """moto's server on a thread of this process (its backends are this process's moto backends)."""
 
@@ -37,6 +101,8 @@ class MotoServer:
     def start(self) -> str:
         # werkzeug logs every request moto serves; the gateway keeps its own access log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        serialize_dynamodb_requests()
+        keep_streams_across_rollbacks()
         self._server.start()
         self._started = True
         host, port = self._server.get_host_and_port()

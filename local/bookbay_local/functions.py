@@ -3,7 +3,13 @@
 Each ``AWS::Serverless::Function`` becomes a :class:`FunctionSpec` (code, handler, environment =
 Globals + its own, resolved to local values, plus the local extras). Its module (every one is
 ``app.py``) is imported by path under a unique name with its environment applied, because config
-is read at import (cold start). A function runs one invocation at a time, like one warm container.
+is read at import (cold start).
+
+Concurrency is Lambda's: each function has a pool of independent "containers", each a separate
+import of its module (so module state, such as the resolver's current event, is per container).
+An invocation takes an idle container, or starts a new one (a cold start) while the function has
+fewer than ``max_containers``, or else waits for one to come free; a container runs one
+invocation at a time. Concurrent requests therefore really run concurrently.
 """
 
 from __future__ import annotations
@@ -141,16 +147,73 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-@dataclass
-class _Loaded:
-    spec: FunctionSpec
-    handler: Handler | None = None
-    error: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+DEFAULT_MAX_CONTAINERS: Final = 10
+
+
+class _Pool:
+    """The containers of one function: idle ones are reused; new ones start up to ``max_containers``."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        start: Callable[[FunctionSpec, int], Handler] | None,
+        max_containers: int,
+        *,
+        handler: Handler | None = None,
+    ) -> None:
+        self.spec = spec
+        self.error: str | None = None
+        self._start = start  # imports one more container (None: a registered handler, one container)
+        self._max = max_containers if start is not None else 1
+        self._idle: list[Handler] = [handler] if handler is not None else []
+        self._started = len(self._idle)
+        self._changed = threading.Condition()
+
+    @property
+    def containers(self) -> int:
+        return self._started
+
+    def warm_up(self) -> None:
+        """Start the first container now (a cold start at stack start), unless there is one."""
+        with self._changed:
+            if self._started or self.error is not None:
+                return
+            self._started += 1
+        self.release(self._new_container(1))
+
+    def acquire(self) -> Handler:
+        with self._changed:
+            while True:
+                if self.error is not None:
+                    raise FunctionError(self.spec.logical_id, f"cannot be loaded: {self.error}")
+                if self._idle:
+                    return self._idle.pop()
+                if self._started < self._max:
+                    self._started += 1
+                    number = self._started
+                    break
+                self._changed.wait()
+        return self._new_container(number)  # imported outside the pool's lock
+
+    def release(self, handler: Handler) -> None:
+        with self._changed:
+            self._idle.append(handler)
+            self._changed.notify()
+
+    def _new_container(self, number: int) -> Handler:
+        assert self._start is not None  # noqa: S101 - a registered handler's pool never grows
+        try:
+            return self._start(self.spec, number)
+        except Exception as exc:
+            with self._changed:
+                self._started -= 1
+                self.error = f"{type(exc).__name__}: {exc}"
+                self._changed.notify_all()
+            raise
 
 
 class FunctionRegistry:
-    """Loads the functions and invokes them (one invocation at a time per function)."""
+    """Loads the functions and invokes them, concurrently, each invocation in a container of its own."""
 
     def __init__(
         self,
@@ -158,15 +221,19 @@ class FunctionRegistry:
         *,
         log: TextIO | None = None,
         on_invoked: Callable[[], None] | None = None,
+        max_containers: int = DEFAULT_MAX_CONTAINERS,
     ) -> None:
-        self._functions: dict[str, _Loaded] = {spec.logical_id: _Loaded(spec) for spec in specs}
+        self._max_containers = max_containers
+        self._functions: dict[str, _Pool] = {
+            spec.logical_id: _Pool(spec, self._start_container, max_containers) for spec in specs
+        }
         self._log = log
         self._on_invoked = on_invoked
 
     # ------------------------------------------------------------------ lookup
     @property
     def specs(self) -> list[FunctionSpec]:
-        return [loaded.spec for loaded in self._functions.values()]
+        return [pool.spec for pool in self._functions.values()]
 
     def get(self, logical_id: str) -> FunctionSpec:
         try:
@@ -176,8 +243,8 @@ class FunctionRegistry:
 
     def by_arn(self, arn: str) -> FunctionSpec | None:
         """The function an ARN (optionally with a version or alias) or a function name denotes."""
-        for loaded in self._functions.values():
-            spec = loaded.spec
+        for pool in self._functions.values():
+            spec = pool.spec
             if arn in (spec.arn, spec.name) or arn.startswith(spec.arn + ":"):
                 return spec
         return None
@@ -185,18 +252,24 @@ class FunctionRegistry:
     def load_errors(self) -> dict[str, str]:
         return {key: f.error for key, f in self._functions.items() if f.error is not None}
 
+    def containers(self, logical_id: str) -> int:
+        """How many containers of the function have started (at most ``max_containers``)."""
+        return self._functions[logical_id].containers
+
     # ------------------------------------------------------------------ loading
     def load_all(self) -> dict[str, str]:
-        """Import every function now (cold start); answers the ones that failed, with why."""
-        for loaded in self._functions.values():
-            if loaded.handler is None and loaded.error is None:
-                self._load(loaded)
+        """Start one container of every function now (cold start); answers the ones that failed, with why."""
+        for pool in self._functions.values():
+            with suppress(Exception):  # reported through load_errors()
+                pool.warm_up()
         return self.load_errors()
 
     def register(
         self, logical_id: str, handler: Handler, *, environment: Mapping[str, str] | None = None
     ) -> FunctionSpec:
-        """Add (or replace) a function by its handler, e.g. a test double; its ARN is a local one."""
+        """Add (or replace) a function by its handler, e.g. a test double; its ARN is a local one.
+
+        A registered handler is one container: its invocations run one at a time."""
         name = f"local-{logical_id}"
         spec = FunctionSpec(
             logical_id=logical_id,
@@ -206,53 +279,50 @@ class FunctionRegistry:
             code_dir=None,
             environment=dict(environment or {}),
         )
-        self._functions[logical_id] = _Loaded(spec, handler=handler)
+        self._functions[logical_id] = _Pool(spec, None, 1, handler=handler)
         return spec
 
-    def _load(self, loaded: _Loaded) -> None:
-        spec = loaded.spec
+    def _start_container(self, spec: FunctionSpec, number: int) -> Handler:
         try:
-            loaded.handler = import_handler(spec)
-        except Exception as exc:  # any import failure is reported, not fatal: the rest still runs
-            loaded.error = f"{type(exc).__name__}: {exc}"
+            return import_handler(spec, container=number)
+        except Exception:  # reported (and then raised as "cannot be loaded"); the rest still runs
             if self._log is not None:
                 print(f"[bookbay-local] cannot load {spec.logical_id}:", file=self._log)
                 traceback.print_exc(file=self._log)
+            raise
 
     # ------------------------------------------------------------------ invoking
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Run the handler with a JSON copy of ``event``; its result as Lambda would return it."""
-        loaded = self._functions.get(logical_id)
-        if loaded is None:
+        pool = self._functions.get(logical_id)
+        if pool is None:
             raise FunctionError(logical_id, "no such function")
         payload = json.loads(json.dumps(event))
-        with loaded.lock:
-            if loaded.handler is None and loaded.error is None:
-                self._load(loaded)
-            if loaded.handler is None:
-                raise FunctionError(logical_id, f"cannot be loaded: {loaded.error}")
-            context = LambdaContext(loaded.spec)
-            started = time.monotonic()
-            try:
-                result = loaded.handler(payload, context)
-            finally:
-                if self._on_invoked is not None:
-                    self._on_invoked()
-            elapsed = time.monotonic() - started
-            if elapsed > loaded.spec.timeout_seconds and self._log is not None:
-                print(
-                    f"[bookbay-local] {logical_id} took {elapsed:.1f} s, over its "
-                    f"{loaded.spec.timeout_seconds} s timeout (Lambda would have stopped it)",
-                    file=self._log,
-                )
+        handler = pool.acquire()
+        context = LambdaContext(pool.spec)
+        started = time.monotonic()
+        try:
+            result = handler(payload, context)
+        finally:
+            pool.release(handler)
+            if self._on_invoked is not None:
+                self._on_invoked()
+        elapsed = time.monotonic() - started
+        if elapsed > pool.spec.timeout_seconds and self._log is not None:
+            print(
+                f"[bookbay-local] {logical_id} took {elapsed:.1f} s, over its "
+                f"{pool.spec.timeout_seconds} s timeout (Lambda would have stopped it)",
+                file=self._log,
+            )
         try:
             return json.loads(json.dumps(result))
         except (TypeError, ValueError) as exc:
             raise FunctionError(logical_id, f"returned a value that is not JSON: {exc}") from exc
 
 
-def import_handler(spec: FunctionSpec) -> Handler:
-    """Import the spec's handler module by path, with its environment applied, under a unique name."""
+def import_handler(spec: FunctionSpec, *, container: int = 1) -> Handler:
+    """Import the spec's handler module by path, with its environment applied, under a name unique
+    to the function and the container (each container is a separate import)."""
     if spec.code_dir is None:
         raise FunctionError(spec.logical_id, "has no code directory")
     module_path, _, function_name = spec.handler.rpartition(".")
@@ -261,7 +331,7 @@ def import_handler(spec: FunctionSpec) -> Handler:
     file = next((path for path in candidates if path.is_file()), None)
     if file is None:
         raise FunctionError(spec.logical_id, f"no module {module_path!r} in {spec.code_dir}")
-    unique = f"_bookbay_local_{spec.logical_id}_{module_path.replace('.', '_')}"
+    unique = f"_bookbay_local_{spec.logical_id}_{module_path.replace('.', '_')}_{container}"
     with _IMPORT_LOCK, patched_environ(spec.environment), _import_path(spec.code_dir):
         module = _import_file(unique, file)
     handler = getattr(module, function_name, None)

@@ -72,6 +72,9 @@ class LocalHttpServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a burst of concurrent clients (as API Gateway
+    # takes them) would see connections reset.
+    request_queue_size = 128
     gateway: LocalGateway
     control: Callable[[HttpRequest], HttpResponse]
     log: TextIO | None

@@ -140,6 +140,14 @@ def test_sam_build_without_docker(sam_cli: None, tmp_path: Path) -> None:
     layer = build_dir / "CommonLayer" / "python"
     assert (layer / "bookbay" / "__init__.py").is_file()
     assert (layer / "aws_lambda_powertools").is_dir()
+    # with the package data next to the code: the OpenAPI document, the e-mail and page templates
+    for data in (
+        "openapi.json",
+        "templates/email/customer.html",
+        "templates/email/store.txt",
+        "templates/pages/staff.html",
+    ):
+        assert (layer / "bookbay" / data).is_file(), f"bookbay/{data} missing from the layer"
     native = list((layer / "pydantic_core").glob("_pydantic_core.*.so"))
     assert native and all("aarch64" in so.name for so in native), native
 

@@ -156,6 +156,35 @@ def catalog_app(seeded: Stack) -> ModuleType:
 
 
 @pytest.fixture
+def availability_app(seeded: Stack) -> ModuleType:
+    return seeded.load("availability", "AvailabilityFunction")
+
+
+PUBLIC_BASE_URL = "https://book.demo-auto.example.com"
+
+
+@pytest.fixture
+def booking_app(seeded: Stack) -> ModuleType:
+    """The booking function on the demo shop, whose links start with PUBLIC_BASE_URL."""
+    repo = CatalogRepository(seeded.table_name, REGION)
+    catalog, version = repo.catalog_and_version()
+    settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
+    repo.save_settings(catalog.shop, settings, expected_version=version)
+    return seeded.load("booking", "BookingFunction")
+
+
+@pytest.fixture
+def staff_app(seeded: Stack) -> ModuleType:
+    """The staff link pages on the demo shop, whose links start with PUBLIC_BASE_URL."""
+    repo = CatalogRepository(seeded.table_name, REGION)
+    catalog, version = repo.catalog_and_version()
+    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
+        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
+        repo.save_settings(catalog.shop, settings, expected_version=version)
+    return seeded.load("staff_links", "StaffLinksFunction")
+
+
+@pytest.fixture
 def empty_catalog_app(stack: Stack) -> ModuleType:
     return stack.load("catalog", "CatalogFunction")
 

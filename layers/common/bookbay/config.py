@@ -60,3 +60,9 @@ class OutboxSenderConfig(BaseConfig):
     scheduler_role_arn: str = Field(min_length=1)
     scheduler_dlq_arn: str | None = None
     sms_sender_id: str | None = Field(default=None, max_length=11)
+
+
+class BookingConfig(BaseConfig):
+    """The booking function: its Powertools idempotency records live in their own table."""
+
+    idempotency_table: str = Field(min_length=1)

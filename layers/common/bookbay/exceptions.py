@@ -10,10 +10,18 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        # More members of the error object (JSON values), e.g. a 409's ``alternatives``.
+        self.extra: dict[str, Any] = dict(extra or {})
 
 
 class NotFound(DomainError):
@@ -26,6 +34,24 @@ class LocationNotFound(NotFound):
 
 class ServiceNotFound(NotFound):
     code = "service_not_found"
+
+
+class LinkNotFound(NotFound):
+    """A link token that is malformed or that no appointment has (the same answer for both)."""
+
+    code = "link_not_found"
+
+
+class Gone(DomainError):
+    """It existed but is no longer available (a 410)."""
+
+    code = "gone"
+
+
+class LinkInactive(Gone):
+    """A link whose appointment is past, cancelled or checked in."""
+
+    code = "link_inactive"
 
 
 class ShopNotConfigured(DomainError):
@@ -72,6 +98,37 @@ class StaleWrite(Conflict):
     code = "concurrent_update"
 
 
+class SlotUnavailable(Conflict):
+    """The slot (or one the service needs after it) is taken, blocked, or not bookable now.
+
+    ``alternatives``: the next free slots, as ``{"start", "end", "remaining"}`` (ISO times).
+    """
+
+    code = "slot_unavailable"
+
+    def __init__(self, message: str, *, alternatives: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message, extra={"alternatives": list(alternatives or [])})
+        self.alternatives = list(alternatives or [])
+
+
+class CustomerChanged(Conflict):
+    """A concurrent booking created the same customer's records first (the booking may be re-run)."""
+
+    code = "customer_changed"
+
+
+class RequestInProgress(Conflict):
+    """A request with the same Idempotency-Key is still being processed."""
+
+    code = "request_in_progress"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The Idempotency-Key was used before with a different request body."""
+
+    code = "idempotency_key_reused"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
 
@@ -84,3 +141,15 @@ class ShopFileError(DomainError):
 
 class Unauthorized(DomainError):
     code = "unauthorized"
+
+
+class VerificationRequired(Unauthorized):
+    """The shop requires a verified phone or e-mail (a verification token) before booking."""
+
+    code = "verification_required"
+
+
+class BookingNotAvailable(Forbidden):
+    """The customer may not book online (Do Not Service); the message reveals nothing else."""
+
+    code = "booking_not_available"

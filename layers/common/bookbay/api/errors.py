@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -13,10 +14,19 @@ class ErrorDetail(BaseModel):
     message: str = Field(description="What is wrong with it")
 
 
+class AlternativeSlot(BaseModel):
+    start: datetime = Field(description="In the location's time zone, with its UTC offset")
+    end: datetime
+    remaining: int = Field(description="Bookings the slot can still take")
+
+
 class ErrorInfo(BaseModel):
     code: str = Field(description="Stable snake_case error code", examples=["validation_error"])
     message: str = Field(description="Human-readable explanation")
     details: list[ErrorDetail] | None = Field(default=None, description="Per-field problems (422)")
+    alternatives: list[AlternativeSlot] | None = Field(
+        default=None, description="The next free slots (409 slot_unavailable)"
+    )
 
 
 class ErrorResponse(BaseModel):

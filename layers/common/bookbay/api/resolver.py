@@ -26,6 +26,7 @@ from bookbay.observability import logger
 # Most specific class first wins (looked up along the exception's MRO).
 STATUS_BY_EXCEPTION: dict[type[exc.DomainError], HTTPStatus] = {
     exc.NotFound: HTTPStatus.NOT_FOUND,
+    exc.Gone: HTTPStatus.GONE,
     exc.InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     exc.Conflict: HTTPStatus.CONFLICT,
     exc.Forbidden: HTTPStatus.FORBIDDEN,
@@ -50,9 +51,13 @@ def status_for(error: exc.DomainError) -> HTTPStatus:
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response[str]:
-    error: dict[str, Any] = {"code": code, "message": message}
+    error: dict[str, Any] = {**(extra or {}), "code": code, "message": message}
     if details:
         error["details"] = details
     return Response(
@@ -125,7 +130,7 @@ def make_resolver(*, json_api: bool = True) -> BookbayResolver:
     def _domain_error(error: exc.DomainError) -> Response[str]:
         status = status_for(error)
         logger.info("domain error", extra={"error_code": error.code, "status": int(status)})
-        return error_response(status, error.code, error.message, error.details)
+        return error_response(status, error.code, error.message, error.details, error.extra)
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated, Self
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bookbay.domain.availability import AvailableSlot
+from bookbay.domain.booking import Appointment, AppointmentStatus, Contact, VehicleDetails
 from bookbay.domain.catalog import (
     Address,
     BookingMode,
@@ -15,7 +19,7 @@ from bookbay.domain.catalog import (
     Shop,
     ShopSettings,
 )
-from bookbay.types import AppointmentType, Weekday
+from bookbay.types import SLUG_PATTERN, AppointmentType, LocationId, ServiceId, Weekday
 
 
 # ---------------------------------------------------------------- catalog
@@ -98,6 +102,98 @@ class LocationsResponse(BaseModel):
 
 class LocationResponse(BaseModel):
     location: LocationOut
+
+
+# ---------------------------------------------------------------- availability
+class AvailableSlotOut(BaseModel):
+    start: AwareDatetime = Field(
+        description="Start, ISO 8601 with the location's UTC offset", examples=["2026-11-24T09:00:00-06:00"]
+    )
+    end: AwareDatetime = Field(
+        description="When the service ends (start + its duration), with the location's UTC offset",
+        examples=["2026-11-24T10:30:00-06:00"],
+    )
+    remaining: int = Field(ge=1, description="How many more bookings this start can take")
+
+    @classmethod
+    def of(cls, slot: AvailableSlot) -> AvailableSlotOut:
+        return cls(start=slot.start, end=slot.end, remaining=slot.remaining)
+
+
+class AvailabilityResponse(BaseModel):
+    timezone: str = Field(description="The location's IANA time zone; the slots' times are in it")
+    slots: list[AvailableSlotOut] = Field(description="Only bookable starts, earliest first")
+
+
+# ---------------------------------------------------------------- booking
+# Idempotency-Key header: 8-100 printable ASCII characters without spaces (e.g. a UUID).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{8,100}$"
+RecordId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{20}$"),
+    Field(description="Id of a record on the customer's profile (from the verification answer)"),
+]
+Source = Annotated[
+    str,
+    StringConstraints(pattern=SLUG_PATTERN, max_length=40),
+    Field(description="Where the booking comes from: web, google, campaign, ...", examples=["web"]),
+]
+
+
+class BookingRequest(BaseModel):
+    """POST /v1/appointments. Exactly one of ``vehicle_id`` / ``vehicle``; at home: ``address_id``
+    or ``address`` (other types ignore the address)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    location_id: LocationId
+    service_id: ServiceId
+    appointment_type: AppointmentType
+    start: AwareDatetime = Field(
+        description="A slot start, ISO 8601 with its UTC offset", examples=["2026-11-24T09:00:00-06:00"]
+    )
+    customer: Contact
+    vehicle_id: RecordId | None = None
+    vehicle: VehicleDetails | None = None
+    address_id: RecordId | None = None
+    address: Address | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+    source: Source
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> Self:
+        if (self.vehicle_id is None) == (self.vehicle is None):
+            raise ValueError("give either vehicle_id or vehicle (not both)")
+        if self.address_id is not None and self.address is not None:
+            raise ValueError("give either address_id or address (not both)")
+        return self
+
+
+class AppointmentOut(BaseModel):
+    id: str
+    status: AppointmentStatus
+    start: AwareDatetime = Field(description="In the location's time zone, with its UTC offset")
+    end: AwareDatetime
+    location_id: str
+    service_id: str
+    appointment_type: AppointmentType
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> AppointmentOut:
+        return cls(
+            id=appointment.id,
+            status=appointment.status,
+            start=appointment.start,
+            end=appointment.end,
+            location_id=appointment.location_id,
+            service_id=appointment.service_id,
+            appointment_type=appointment.appointment_type,
+        )
+
+
+class BookingResponse(BaseModel):
+    appointment: AppointmentOut
+    manage_url: str = Field(description="The customer's link to see, confirm or reschedule it")
 
 
 # ---------------------------------------------------------------- settings (staff)

@@ -138,3 +138,48 @@ class Appointment(BaseModel):
 
     def is_past(self, now: datetime) -> bool:
         return self.end <= now
+
+
+class CustomerProfile(BaseModel):
+    """The customer record (CUSTOMER#<id> / PROFILE) as the shop has it on file."""
+
+    model_config = _frozen
+
+    id: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    email: str | None = None
+    do_not_service: bool = False
+    preferred_channel: PreferredChannel = "email"
+    source: str = Field(description="Where the first booking came from, e.g. web")
+    created_at: AwareDatetime
+
+    def summary(self) -> CustomerSummary:
+        return CustomerSummary(
+            customer_id=self.id,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            phone=self.phone,
+            email=self.email,
+            do_not_service=self.do_not_service,
+        )
+
+
+ProposedField = Literal["first_name", "last_name", "phone", "email"]
+
+
+class ProposedChange(BaseModel):
+    """What a customer entered that differs from the record: kept for staff, never applied by itself."""
+
+    model_config = _frozen
+
+    id: str
+    customer_id: str
+    field: ProposedField
+    current: str | None = Field(description="What the record says")
+    proposed: str = Field(description="What the customer entered")
+    appointment_id: str | None = Field(default=None, description="The booking it came with")
+    source: str
+    status: Literal["pending", "accepted", "rejected"] = "pending"
+    created_at: AwareDatetime

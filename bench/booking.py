@@ -1,0 +1,177 @@
+"""DynamoDB round trips per booking (POST /v1/appointments), idempotency records included.
+
+    .venv/bin/python bench/booking.py [--json FILE]
+
+In process, on moto: the template's tables and the demo shop (ops/shops/demo.yaml), then the
+booking function imported with its template environment and sent the sample event
+(events/booking_post.json) with different customers, slots and Idempotency-Keys. Every DynamoDB
+call any botocore client makes is counted (the handler's own, PynamoDB's and Powertools'
+idempotency layer's), by wrapping ``BaseClient._make_api_call``. A warm booking must take at
+most 4: the idempotency record (put), the customer lookup (one BatchGetItem), the booking (one
+TransactWriteItems) and the idempotency record (update); the catalog is cached while warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: reach scripts/, bench/
+
+from bench.dynamodb_calls import REGION, CallCounter, FakeContext, create_tables
+from scripts.openapi import BASE_ENV, ROOT, function_environments, load_template
+
+DEMO_SHOP = ROOT / "ops" / "shops" / "demo.yaml"
+EVENT = ROOT / "events" / "booking_post.json"
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 09:00 in Austin
+WARM_LIMIT = 4
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    start: str
+    customer: dict[str, str]
+    key: str
+    warm: bool = True  # counts toward the warm limit
+    vehicle: dict[str, Any] | None = None
+
+
+NEW_A = {"first_name": "Dana", "last_name": "Rivera", "phone": "+1 512-555-0123", "email": "dana@example.com"}
+NEW_B = {"first_name": "Sam", "last_name": "Lee", "phone": "+1 512-555-0124", "email": "sam@example.com"}
+NEW_C = {"first_name": "Kim", "last_name": "Ortiz", "phone": "+1 512-555-0125", "email": "kim@example.com"}
+RETURNING_A = {**NEW_A, "last_name": "Rivera-Lopez", "email": "dana@work.example.com"}
+
+STEPS = [
+    Step("cold start: new customer", "2026-11-24T08:00:00-06:00", NEW_A, "bench-key-0001", warm=False),
+    Step("warm: new customer", "2026-11-24T08:30:00-06:00", NEW_B, "bench-key-0002"),
+    Step("warm: returning customer, same details", "2026-11-24T09:00:00-06:00", NEW_A, "bench-key-0003"),
+    Step(
+        "warm: returning customer, new name, e-mail, vehicle",
+        "2026-11-24T09:30:00-06:00",
+        RETURNING_A,
+        "bench-key-0004",
+        vehicle={"year": 2022, "make": "Ford", "model": "Maverick"},
+    ),
+    Step(
+        "warm: replay of the last request",
+        "2026-11-24T09:30:00-06:00",
+        RETURNING_A,
+        "bench-key-0004",
+        vehicle={"year": 2022, "make": "Ford", "model": "Maverick"},
+    ),
+    Step("warm: slot full (409 + alternatives)", "2026-11-24T08:00:00-06:00", NEW_C, "bench-key-0005"),
+]
+
+
+def load_booking_function(environment: dict[str, str]) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "bench_fn_booking", ROOT / "functions" / "booking" / "app.py"
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot import functions/booking/app.py")
+    module = importlib.util.module_from_spec(spec)
+    os.environ.update(environment)
+    spec.loader.exec_module(module)
+    return module
+
+
+def event_for(step: Step) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(EVENT.read_text(encoding="utf-8"))
+    body = json.loads(event["body"])
+    body.update({"start": step.start, "customer": step.customer})
+    if step.vehicle is not None:
+        body["vehicle"] = step.vehicle
+    event["body"] = json.dumps(body)
+    event["headers"]["Idempotency-Key"] = step.key
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    return event
+
+
+def run() -> list[dict[str, Any]]:
+    from moto import mock_aws
+
+    warnings.filterwarnings("ignore", "No application metrics to publish")
+    counter = CallCounter()
+    counter.install()
+    template = load_template()
+    rows: list[dict[str, Any]] = []
+    with mock_aws():
+        tables = create_tables(template)
+        environment = {**BASE_ENV, **function_environments(template, refs=tables).get("booking", {})}
+        environment["PUBLIC_BASE_URL"] = "https://book.demo-auto.example.com"
+        environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the function's logs are not the figures
+        os.environ.update(environment)
+
+        from bookbay.repositories.catalog import CatalogRepository
+        from bookbay.shopfile import read_shop_file
+
+        catalog = read_shop_file(DEMO_SHOP)
+        # Capacity 1 at the store, so that booking the first slot again is the 409 path.
+        catalog = catalog.model_copy(
+            update={
+                "locations": [
+                    loc.model_copy(update={"capacity_per_slot": 1}) if loc.id == "austin-downtown" else loc
+                    for loc in catalog.locations
+                ]
+            }
+        )
+        CatalogRepository(environment["TABLE_NAME"], REGION).upsert(catalog)
+        module = load_booking_function(environment)
+        vars(module)["clock"] = lambda: NOW
+        counter.take()  # the set-up's calls are not the handler's
+
+        for step in STEPS:
+            with contextlib.redirect_stdout(io.StringIO()):  # the EMF cold-start metric line
+                response = module.lambda_handler(event_for(step), FakeContext())
+            calls = counter.take()
+            rows.append(
+                {
+                    "step": step.name,
+                    "status": response.get("statusCode"),
+                    "warm": step.warm,
+                    "round_trips": sum(calls.values()),
+                    "calls": calls,
+                }
+            )
+    return rows
+
+
+def describe(calls: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(calls.items())) or "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    rows = run()
+    print("DynamoDB round trips per booking (moto; demo shop; idempotency records included)")
+    print(f"{'booking':<52} {'status':>6} {'trips':>5}  calls")
+    for row in rows:
+        print(f"{row['step']:<52} {row['status']:>6} {row['round_trips']:>5}  {describe(row['calls'])}")
+    warm_bookings = [r for r in rows if r["warm"] and r["status"] == 201]
+    worst = max(r["round_trips"] for r in warm_bookings)
+    verdict = "ok" if worst <= WARM_LIMIT else "OVER THE LIMIT"
+    print(f"warm bookings: at most {worst} round trips (limit {WARM_LIMIT}): {verdict}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 0 if worst <= WARM_LIMIT else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

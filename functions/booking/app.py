@@ -1,0 +1,148 @@
+"""Public booking: POST /v1/appointments, idempotent on the ``Idempotency-Key`` header.
+
+Powertools idempotency keeps each key's first answer (in IdempotencyTable): a replay with the same
+body gets the same 201 again without booking twice; the same key with another body is a 422
+``idempotency_key_reused``; a replay while the first request still runs is a 409
+``request_in_progress``. Refusals (4xx) are not kept: retrying one runs the booking again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bookbay.api.errors import error_responses
+from bookbay.api.resolver import make_resolver
+from bookbay.api.schemas import IDEMPOTENCY_KEY_PATTERN, AppointmentOut, BookingRequest, BookingResponse
+from bookbay.config import BookingConfig
+from bookbay.exceptions import IdempotencyKeyReused, RequestInProgress
+from bookbay.observability import logger, metrics, tracer
+from bookbay.repositories.availability import AvailabilityRepository
+from bookbay.repositories.booking import BookingRepository
+from bookbay.repositories.catalog import CatalogRepository
+from bookbay.services import booking
+
+IDEMPOTENCY_HOURS = 24
+
+config = BookingConfig.from_env()
+catalog_repo = CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds)
+booking_repo = BookingRepository(config.table_name, config.region)
+availability_repo = AvailabilityRepository(config.table_name, config.region)
+persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="key",
+    payload_validation_jmespath="body",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
+)
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
+app = make_resolver()
+
+
+def _book(*, attempt: dict[str, Any], verification_token: str | None) -> dict[str, Any]:
+    """The booking for ``attempt`` = {key, body}: run once per key, its answer kept for replays."""
+    result = booking.book(
+        BookingRequest.model_validate(attempt["body"]),
+        now=clock(),
+        catalog_repo=catalog_repo,
+        booking_repo=booking_repo,
+        availability_repo=availability_repo,
+        configured_base_url=config.public_base_url,
+        verification_token=verification_token,
+    )
+    answer = BookingResponse(appointment=AppointmentOut.of(result.appointment), manage_url=result.manage_url)
+    return answer.model_dump(mode="json")
+
+
+book_once: Callable[..., dict[str, Any]] = idempotent_function(
+    _book, data_keyword_argument="attempt", persistence_store=persistence, config=idempotency
+)
+
+
+@app.post(
+    "/v1/appointments",
+    summary="Book an appointment",
+    description=(
+        "Books the slot for the customer (recognized by phone, then e-mail; new ones are created) and "
+        "sends the confirmation e-mails. A shop in request mode answers status `requested` (staff "
+        "confirm), in instant mode `confirmed`. A taken slot is a 409 `slot_unavailable` with the "
+        "next free `alternatives`. Send a unique `Idempotency-Key` per booking: retrying with it "
+        "returns the first answer and never books twice."
+    ),
+    tags=["booking"],
+    responses={
+        201: {
+            "description": "Booked",
+            "content": {"application/json": {"model": BookingResponse}},
+        },
+        **error_responses(400, 401, 403, 404, 409, 415, 503),
+    },
+)
+def create_appointment(
+    request: Annotated[BookingRequest, Body()],
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            description="A unique key per booking (8-100 characters, e.g. a UUID); retries reuse it",
+        ),
+    ],
+    authorization: Annotated[
+        str | None,
+        Header(
+            alias="Authorization",
+            description="`Bearer <verification_token>` from a verified phone or e-mail (optional)",
+        ),
+    ] = None,
+) -> Response[BookingResponse]:
+    try:
+        answer = book_once(
+            attempt={"key": idempotency_key, "body": request.model_dump(mode="json")},
+            verification_token=_bearer(authorization),
+        )
+    except IdempotencyValidationError as exc:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for a different booking; use a new key for a new booking."
+        ) from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise RequestInProgress(
+            "A booking with this Idempotency-Key is still being made; retry in a moment."
+        ) from exc
+    return Response(
+        status_code=HTTPStatus.CREATED,
+        content_type=content_types.APPLICATION_JSON,
+        body=BookingResponse.model_validate(answer),
+    )
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

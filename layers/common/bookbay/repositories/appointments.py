@@ -1,0 +1,275 @@
+"""Appointments after booking: reading one (by id or by a link token) and the store's changes to it.
+
+Every change is ONE TransactWriteItems: the appointment (conditional on its status and on the
+version read), the slot capacity it moves, the link tokens it adds, and the outbox items of the
+messages that announce it. Either all of it happens or none of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import Field
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, CustomerAddress, Vehicle
+from bookbay.domain.ids import hash_token
+from bookbay.domain.messages import OutboundMessage
+from bookbay.exceptions import SlotUnavailable, StaleWrite
+from bookbay.models import keys
+from bookbay.models.appointments import AppointmentItem, LinkTokenItem
+from bookbay.models.customers import AddressItem, VehicleItem
+from bookbay.models.outbox import OutboxItem
+from bookbay.models.table import BaseItem, bind_table
+from bookbay.observability import logger
+from bookbay.repositories.outbox import OutboxRepository
+from bookbay.repositories.slots import hold_slots, release_slots
+
+# A transaction that collides with another one on the same item is cancelled (TransactionConflict)
+# before anything is written; it is tried again this many times in all.
+TRANSACTION_ATTEMPTS = 3
+_CONFIRMABLE = ("requested", "reschedule_requested")
+
+
+class StoredAppointment(Appointment):
+    """An appointment as read, with the storage version its next write is conditional on."""
+
+    version: int = Field(exclude=True, ge=0, description="The stored item's version")
+
+
+@dataclass(frozen=True)
+class TokenExpiry:
+    """Move the expiry of the link token ``raw_token`` (e.g. a staff link, when the time moves)."""
+
+    raw_token: str
+    expires_at: datetime
+
+
+def index_keys(appointment: Appointment) -> dict[str, str]:
+    """The appointment's GSI keys: by location and local start (GSI1), by customer and UTC start (GSI2)."""
+    gsi1pk, gsi1sk = keys.appointment_gsi1(
+        appointment.location_id, appointment.start.isoformat(), appointment.id
+    )
+    gsi2pk, gsi2sk = keys.appointment_gsi2(
+        appointment.customer_id, appointment.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    return {"gsi1pk": gsi1pk, "gsi1sk": gsi1sk, "gsi2pk": gsi2pk, "gsi2sk": gsi2sk}
+
+
+class AppointmentRepository:
+    def __init__(self, table_name: str, region: str) -> None:
+        bind_table(table_name, region)
+
+    # ------------------------------------------------------------------ reads
+    def get(self, appointment_id: str) -> StoredAppointment | None:
+        try:
+            item = AppointmentItem.get(
+                keys.appointment_pk(appointment_id), keys.APPOINTMENT_SK, consistent_read=True
+            )
+        except DoesNotExist:
+            return None
+        return StoredAppointment.model_validate({**item.body, "version": item.version or 0})
+
+    def by_token(self, raw_token: str, kind: str) -> StoredAppointment | None:
+        """The appointment a link token of ``kind`` acts on (two reads), or None for an unknown token
+        or one of another kind. Whether the link still works is the caller's rule (the token's TTL
+        only cleans up, a while after the appointment)."""
+        try:
+            token = LinkTokenItem.get(
+                keys.token_pk(hash_token(raw_token)), keys.TOKEN_SK, consistent_read=True
+            )
+        except DoesNotExist:
+            return None
+        if token.kind != kind:
+            return None
+        return self.get(token.appointment_id)
+
+    def vehicle_and_address(self, appointment: Appointment) -> tuple[Vehicle | None, CustomerAddress | None]:
+        """The appointment's vehicle and (at-home) address records, in one BatchGetItem."""
+        wanted: list[tuple[str, str]] = []
+        if appointment.vehicle_id:
+            wanted.append(
+                (keys.customer_pk(appointment.customer_id), keys.vehicle_sk(appointment.vehicle_id))
+            )
+        if appointment.address_id:
+            wanted.append(
+                (keys.customer_pk(appointment.customer_id), keys.address_sk(appointment.address_id))
+            )
+        vehicle: Vehicle | None = None
+        address: CustomerAddress | None = None
+        if not wanted:
+            return vehicle, address
+        for item in BaseItem.batch_get(wanted, consistent_read=True):
+            if isinstance(item, VehicleItem):
+                vehicle = Vehicle.model_validate(item.body)
+            elif isinstance(item, AddressItem):
+                address = CustomerAddress.model_validate(item.body)
+        return vehicle, address
+
+    # ------------------------------------------------------------------ changes
+    def confirm(
+        self,
+        appointment: StoredAppointment,
+        messages: Sequence[OutboundMessage],
+        *,
+        links: Sequence[LinkTokenItem] = (),
+        now: datetime,
+    ) -> StoredAppointment:
+        """requested | reschedule_requested -> confirmed, with ``messages`` and ``links``.
+
+        Raises StaleWrite when the appointment changed since it was read (or is not confirmable).
+        """
+        confirmed = _next(appointment, now, status="confirmed")
+
+        def build(tx: TransactWrite) -> list[str]:
+            labels = self._put_all(tx, messages, links)
+            tx.update(
+                _item(appointment),
+                actions=[
+                    AppointmentItem.status.set("confirmed"),
+                    AppointmentItem.body.set(_body(confirmed)),
+                ],
+                condition=AppointmentItem.status.is_in(*_CONFIRMABLE),
+            )
+            return [*labels, "appointment"]
+
+        self._write(build)
+        return confirmed
+
+    def reschedule(
+        self,
+        appointment: StoredAppointment,
+        new_slot_starts: Sequence[datetime],
+        new_start: datetime,
+        new_end: datetime,
+        capacity: int,
+        messages: Sequence[OutboundMessage],
+        *,
+        links: Sequence[LinkTokenItem] = (),
+        token_expiry: TokenExpiry | None = None,
+        now: datetime,
+    ) -> StoredAppointment:
+        """Move the appointment to ``new_start`` .. ``new_end`` holding ``new_slot_starts``; it is
+        confirmed (the store chose the time). Capacity moves in the same transaction: the slots only
+        the old time held are released, the ones only the new time needs are held (under
+        ``capacity``); slots both share are left alone (an item may appear once per transaction).
+
+        Raises SlotUnavailable when a new slot is full or blocked, StaleWrite when the appointment
+        changed since it was read.
+        """
+        old = {s.astimezone(UTC) for s in appointment.slot_starts}
+        new = sorted({s.astimezone(UTC) for s in new_slot_starts})
+        moved = _next(
+            appointment,
+            now,
+            status="confirmed",
+            start=new_start,
+            end=new_end,
+            slot_starts=new,
+        )
+        index = index_keys(moved)
+
+        def build(tx: TransactWrite) -> list[str]:
+            labels = self._put_all(tx, messages, links)
+            released = sorted(old.difference(new))
+            held = [s for s in new if s not in old]
+            release_slots(tx, appointment.location_id, released)
+            hold_slots(tx, appointment.location_id, held, capacity)
+            labels += ["release"] * len(released) + ["hold"] * len(held)
+            tx.update(
+                _item(appointment),
+                actions=[
+                    AppointmentItem.status.set("confirmed"),
+                    AppointmentItem.body.set(_body(moved)),
+                    AppointmentItem.gsi1sk.set(index["gsi1sk"]),
+                    AppointmentItem.gsi2sk.set(index["gsi2sk"]),
+                ],
+                condition=AppointmentItem.status.is_in(*sorted(HOLDS_CAPACITY)),
+            )
+            labels.append("appointment")
+            if token_expiry is not None:
+                tx.update(
+                    LinkTokenItem(keys.token_pk(hash_token(token_expiry.raw_token)), keys.TOKEN_SK),
+                    actions=[LinkTokenItem.expires_at.set(token_expiry.expires_at)],
+                    condition=LinkTokenItem.pk.exists(),
+                )
+                labels.append("token")
+            return labels
+
+        self._write(build)
+        return moved
+
+    # ------------------------------------------------------------------ the transaction
+    @staticmethod
+    def _put_all(
+        tx: TransactWrite, messages: Iterable[OutboundMessage], links: Iterable[LinkTokenItem]
+    ) -> list[str]:
+        labels: list[str] = []
+        for message in messages:
+            tx.save(OutboxRepository.new_item(message), condition=OutboxItem.pk.does_not_exist())
+            labels.append("outbox")
+        for link in links:
+            tx.save(link, condition=LinkTokenItem.pk.does_not_exist())
+            labels.append("link")
+        return labels
+
+    def _write(self, build: Callable[[TransactWrite], list[str]]) -> None:
+        """Run the transaction ``build`` describes. ``build`` answers a label per item in the order
+        DynamoDB gets them (puts first, then updates: pynamodb sends them so), which says what a
+        cancellation reason is about."""
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            labels: list[str] = []
+            try:
+                # The models' own connection (its client, region and endpoint).
+                with TransactWrite(connection=BaseItem._get_connection().connection) as tx:
+                    labels = build(tx)
+            except TransactWriteError as exc:
+                if exc.cause_response_code != "TransactionCanceledException":
+                    raise
+                reasons = [
+                    (label, reason.code)
+                    for label, reason in zip(labels, exc.cancellation_reasons, strict=False)
+                    if reason is not None
+                ]
+                failed = {label for label, code in reasons if code == "ConditionalCheckFailed"}
+                if "hold" in failed:
+                    raise SlotUnavailable("That time is no longer free.") from exc
+                if failed:
+                    if failed != {"appointment"}:
+                        logger.error("appointment change refused", extra={"failed": sorted(failed)})
+                    raise StaleWrite("The appointment changed meanwhile; load it again.") from exc
+                if all(code != "TransactionConflict" for _, code in reasons):
+                    raise
+                if attempt == TRANSACTION_ATTEMPTS:
+                    raise StaleWrite("The appointment is being changed right now; try again.") from exc
+                time.sleep(0.05 * attempt)
+            else:
+                return
+
+
+def _item(appointment: StoredAppointment) -> AppointmentItem:
+    item = AppointmentItem(keys.appointment_pk(appointment.id), keys.APPOINTMENT_SK)
+    # The update adds the condition "version = <as read>" and increments it (0: none stored yet).
+    item.version = appointment.version or None
+    return item
+
+
+def _next(appointment: StoredAppointment, now: datetime, **changes: object) -> StoredAppointment:
+    """The appointment after a change: ``changes``, one more ``sequence``, the next version."""
+    data = {
+        **appointment.model_dump(),
+        **changes,
+        "sequence": appointment.sequence + 1,
+        "updated_at": now,
+        "version": appointment.version + 1,
+    }
+    return StoredAppointment.model_validate(data)
+
+
+def _body(appointment: Appointment) -> dict[str, object]:
+    body: dict[str, object] = appointment.model_dump(mode="json")
+    return body

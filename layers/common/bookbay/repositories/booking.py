@@ -1,0 +1,293 @@
+"""Booking storage: recognizing the customer (one BatchGetItem) and writing a booking (one transaction).
+
+Everything a booking writes goes into one TransactWriteItems: the slot holds (conditional ``ADD``,
+so a slot of capacity k is taken exactly k times), the appointment, a new customer's profile and
+its phone / e-mail lookup items (conditional: one customer per phone and per e-mail), proposed
+changes, the vehicle and the address (written only if absent: what is on file is never
+overwritten), the outbox messages and the link tokens. Either all of it is stored or nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, Literal
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from bookbay.domain.booking import (
+    Appointment,
+    CustomerAddress,
+    CustomerProfile,
+    CustomerSummary,
+    ProposedChange,
+    Vehicle,
+)
+from bookbay.domain.messages import OutboundMessage
+from bookbay.exceptions import Conflict, CustomerChanged, SlotUnavailable
+from bookbay.models import keys
+from bookbay.models.appointments import AppointmentItem, LinkTokenItem
+from bookbay.models.customers import (
+    AddressItem,
+    AddressKeyItem,
+    CustomerItem,
+    CustomerLookupItem,
+    ProposedChangeItem,
+    VehicleItem,
+)
+from bookbay.models.outbox import OutboxItem
+from bookbay.models.table import BaseItem, bind_table
+from bookbay.repositories.appointments import index_keys
+from bookbay.repositories.outbox import OutboxRepository
+from bookbay.repositories.slots import hold_slots
+
+LookupKind = Literal["phone", "email"]
+# What a failed condition in the transaction was about (one label per transaction item).
+_Label = Literal["slot", "appointment", "profile", "lookup", "other"]
+
+# Transactions cancelled only because another transaction touched the same items at the same
+# moment (TransactionConflict) are tried again, a few times, after a short random pause.
+TRANSACTION_ATTEMPTS = 4
+_BACKOFF_SECONDS = (0.02, 0.05, 0.1)
+
+
+@dataclass(frozen=True)
+class CustomerLookup:
+    """Who the phone and the e-mail belong to (each may be nobody, or two different customers)."""
+
+    by_phone: CustomerSummary | None = None
+    by_email: CustomerSummary | None = None
+
+    @property
+    def customer(self) -> CustomerSummary | None:
+        """The phone's owner wins, then the e-mail's."""
+        return self.by_phone or self.by_email
+
+
+@dataclass(frozen=True)
+class BookingPlan:
+    """Everything one booking writes, decided by the booking service."""
+
+    appointment: Appointment
+    capacity_per_slot: int
+    customer: CustomerSummary  # whose appointment it is (new: new_profile's summary)
+    new_profile: CustomerProfile | None = None
+    # Lookup items to add for ``customer`` with the booker's phone / e-mail (appointment.contact).
+    new_lookups: tuple[LookupKind, ...] = ()
+    proposed_changes: tuple[ProposedChange, ...] = ()
+    vehicle: Vehicle | None = None  # written only if the customer has no such vehicle yet
+    address: CustomerAddress | None = None  # likewise, with its ADDRESSKEY item
+    messages: tuple[OutboundMessage, ...] = ()
+    links: tuple[LinkTokenItem, ...] = ()
+
+
+class _LabelledTransaction:
+    """A pynamodb TransactWrite that remembers what each item is, in the order DynamoDB sees them
+    (pynamodb sends condition checks, then deletes, puts and updates, each in the order added)."""
+
+    def __init__(self, tx: TransactWrite, labels: list[_Label]) -> None:
+        self.tx = tx
+        self._labels = labels  # filled in DynamoDB's order as items are added
+        self._puts = 0
+
+    def save(self, item: BaseItem, condition: Any, label: _Label) -> None:
+        self.tx.save(item, condition=condition)
+        self._labels.insert(self._puts, label)  # puts come before every update
+        self._puts += 1
+
+    def update(self, item: BaseItem, actions: list[Any], label: _Label) -> None:
+        self.tx.update(item, actions=actions)
+        self._labels.append(label)
+
+    def updated(self, count: int, label: _Label) -> None:
+        """``count`` updates were added to ``tx`` directly (e.g. by ``hold_slots``)."""
+        self._labels.extend([label] * count)
+
+
+class BookingRepository:
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        bind_table(table_name, region)
+        self._sleep = sleep
+
+    # ------------------------------------------------------------------ reads
+    def lookup(self, phone: str, email: str) -> CustomerLookup:
+        """The owners of PHONE#<phone> and EMAIL#<email>: one (strongly consistent) BatchGetItem."""
+        wanted = [(keys.phone_pk(phone), keys.PHONE_SK), (keys.email_pk(email), keys.EMAIL_SK)]
+        found: dict[str, CustomerSummary] = {}
+        for item in CustomerLookupItem.batch_get(wanted, consistent_read=True):
+            found[item.pk] = CustomerSummary.model_validate(item.summary)
+        return CustomerLookup(by_phone=found.get(wanted[0][0]), by_email=found.get(wanted[1][0]))
+
+    def find_customer(self, phone: str, email: str) -> CustomerSummary | None:
+        """The customer a phone (first) or an e-mail belongs to, in one BatchGetItem."""
+        return self.lookup(phone, email).customer
+
+    def customer_parts(
+        self, customer_id: str, vehicle_id: str | None, address_id: str | None
+    ) -> tuple[Vehicle | None, CustomerAddress | None]:
+        """A saved vehicle and / or address of the customer (one BatchGetItem); None where absent."""
+        wanted = []
+        if vehicle_id:
+            wanted.append((keys.customer_pk(customer_id), keys.vehicle_sk(vehicle_id)))
+        if address_id:
+            wanted.append((keys.customer_pk(customer_id), keys.address_sk(address_id)))
+        vehicle: Vehicle | None = None
+        address: CustomerAddress | None = None
+        if not wanted:
+            return vehicle, address
+        for item in BaseItem.batch_get(wanted, consistent_read=True):
+            if isinstance(item, VehicleItem):
+                vehicle = Vehicle.model_validate(item.body)
+            elif isinstance(item, AddressItem):
+                address = CustomerAddress.model_validate(item.body)
+        return vehicle, address
+
+    # ------------------------------------------------------------------ the booking
+    def create(self, plan: BookingPlan) -> None:
+        """Write the booking in one transaction.
+
+        Raises SlotUnavailable when a slot is full or blocked, CustomerChanged when a concurrent
+        booking created the phone's or e-mail's customer first (re-run the booking: it will find
+        them), Conflict when the transaction keeps colliding with others.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            # A fresh token per attempt: botocore's own retries of one attempt stay idempotent.
+            connection = BaseItem._get_connection().connection
+            labels: list[_Label] = []
+            try:
+                with TransactWrite(connection=connection, client_request_token=secrets.token_hex(16)) as tx:
+                    self._add_items(_LabelledTransaction(tx, labels), plan)
+            except TransactWriteError as exc:
+                if not self._should_retry(exc, labels) or attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise self._error(exc, labels) from exc
+                pause = _BACKOFF_SECONDS[min(attempt, len(_BACKOFF_SECONDS) - 1)]
+                self._sleep(pause * (0.5 + random.random()))
+                continue
+            return
+
+    @staticmethod
+    def _add_items(tx: _LabelledTransaction, plan: BookingPlan) -> None:
+        appointment = plan.appointment
+        customer_id = plan.customer.customer_id
+        customer_pk = keys.customer_pk(customer_id)
+
+        hold_slots(tx.tx, appointment.location_id, appointment.slot_starts, plan.capacity_per_slot)
+        tx.updated(len(appointment.slot_starts), "slot")
+
+        index = index_keys(appointment)
+        tx.save(
+            AppointmentItem(
+                keys.appointment_pk(appointment.id),
+                keys.APPOINTMENT_SK,
+                body=appointment.model_dump(mode="json"),
+                status=appointment.status,
+                gsi1pk=index["gsi1pk"],
+                gsi1sk=index["gsi1sk"],
+                gsi2pk=index["gsi2pk"],
+                gsi2sk=index["gsi2sk"],
+            ),
+            AppointmentItem.pk.does_not_exist(),
+            "appointment",
+        )
+
+        if plan.new_profile is not None:
+            tx.save(
+                CustomerItem(customer_pk, keys.PROFILE_SK, body=plan.new_profile.model_dump(mode="json")),
+                CustomerItem.pk.does_not_exist(),
+                "profile",
+            )
+        summary = plan.customer.model_dump(mode="json")
+        for kind in dict.fromkeys(plan.new_lookups):
+            pk, sk = (
+                (keys.phone_pk(appointment.contact.phone), keys.PHONE_SK)
+                if kind == "phone"
+                else (keys.email_pk(appointment.contact.email), keys.EMAIL_SK)
+            )
+            tx.save(
+                CustomerLookupItem(pk, sk, customer_id=customer_id, summary=summary),
+                CustomerLookupItem.pk.does_not_exist(),
+                "lookup",
+            )
+
+        for change in plan.proposed_changes:
+            created = change.created_at.astimezone(UTC).isoformat()
+            sort_key = keys.proposed_sk(created, change.id)
+            tx.save(
+                ProposedChangeItem(
+                    customer_pk,
+                    sort_key,
+                    body=change.model_dump(mode="json"),
+                    status=change.status,
+                    gsi3pk=keys.PROPOSED_PENDING_GSI3PK,
+                    gsi3sk=sort_key,
+                ),
+                ProposedChangeItem.pk.does_not_exist(),
+                "other",
+            )
+
+        if plan.vehicle is not None:
+            vehicle_body = plan.vehicle.model_dump(mode="json")
+            tx.update(
+                VehicleItem(customer_pk, keys.vehicle_sk(plan.vehicle.id)),
+                [VehicleItem.entity.set(VehicleItem), VehicleItem.body.set(VehicleItem.body | vehicle_body)],
+                "other",
+            )
+        if plan.address is not None:
+            address_body = plan.address.model_dump(mode="json")
+            tx.update(
+                AddressItem(customer_pk, keys.address_sk(plan.address.id)),
+                [AddressItem.entity.set(AddressItem), AddressItem.body.set(AddressItem.body | address_body)],
+                "other",
+            )
+            # Which customer a location belongs to: the first one to book there keeps it.
+            tx.update(
+                AddressKeyItem(keys.address_key_pk(plan.address.canonical), keys.ADDRESSKEY_SK),
+                [
+                    AddressKeyItem.entity.set(AddressKeyItem),
+                    AddressKeyItem.customer_id.set(AddressKeyItem.customer_id | customer_id),
+                    AddressKeyItem.address_id.set(AddressKeyItem.address_id | plan.address.id),
+                ],
+                "other",
+            )
+
+        for message in plan.messages:
+            tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "other")
+        for link in plan.links:
+            tx.save(link, LinkTokenItem.pk.does_not_exist(), "other")
+
+    @staticmethod
+    def _reasons(exc: TransactWriteError, labels: list[_Label]) -> list[tuple[str, _Label]]:
+        """(cancellation code, what the item is) for each item that caused the cancellation."""
+        if exc.cause_response_code != "TransactionCanceledException":
+            return []
+        return [
+            (reason.code, label)
+            for reason, label in zip(exc.cancellation_reasons, labels, strict=False)
+            if reason is not None and reason.code not in (None, "None")
+        ]
+
+    def _should_retry(self, exc: TransactWriteError, labels: list[_Label]) -> bool:
+        reasons = self._reasons(exc, labels)
+        return bool(reasons) and all(code == "TransactionConflict" for code, _ in reasons)
+
+    def _error(self, exc: TransactWriteError, labels: list[_Label]) -> Exception:
+        reasons = self._reasons(exc, labels)
+        failed = {label for code, label in reasons if code == "ConditionalCheckFailed"}
+        if "slot" in failed:
+            return SlotUnavailable("That time is no longer available.")
+        if failed & {"profile", "lookup"}:
+            return CustomerChanged("Your details were saved by another booking at the same moment.")
+        if failed or reasons:
+            return Conflict("The booking collided with another change; try again.")
+        return exc

@@ -1,0 +1,225 @@
+"""Booking over HTTP on the local stack: one booking end to end, and races for one slot.
+
+The races send 25 bookings at once (different customers, different Idempotency-Keys) for a slot of
+capacity 2: the local stack runs them concurrently (a pool of function containers) against moto,
+and the slot's conditional capacity must let exactly two through. The slot items are then read
+straight from moto. They use Phoenix Camelback, whose slots the other e2e tests leave alone.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+import httpx
+import pytest
+
+from bookbay.domain.availability import slot_starts
+from bookbay.models import keys
+from bookbay.shopfile import read_shop_file
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+PHOENIX = ZoneInfo("America/Phoenix")
+LOCATION = "phoenix-camelback"
+TABLE = "bookbay-local-BookbayTable"
+THREADS = 25
+CATALOG = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml")
+
+
+@pytest.fixture(scope="module")
+def http(local_stack: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dynamodb(local_stack: Any) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=local_stack.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def open_day(days_ahead: int) -> date:
+    """A day the Phoenix store is open, at least ``days_ahead`` days from now (within the horizon)."""
+    location = CATALOG.location(LOCATION)
+    assert location is not None
+    day = datetime.now(PHOENIX).date() + timedelta(days=days_ahead)
+    while day.weekday() >= 5 or not slot_starts(location, CATALOG.shop.settings, day):
+        day += timedelta(days=1)
+    return day
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, clock_time(hour, minute), tzinfo=PHOENIX)
+
+
+def booking(start: datetime, n: int, *, service_id: str = "oil-change") -> dict[str, Any]:
+    return {
+        "location_id": LOCATION,
+        "service_id": service_id,
+        "appointment_type": "in_store",
+        "start": start.isoformat(),
+        "customer": {
+            "first_name": "Racer",
+            "last_name": f"Number{n}",
+            "phone": f"+1 602-555-{n:04d}",
+            "email": f"racer{n}@example.com",
+        },
+        "vehicle": {"year": 2020, "make": "Mazda", "model": "CX-5"},
+        "source": "e2e-race",
+    }
+
+
+def post(base_url: str, body: dict[str, Any], key: str | None = None) -> httpx.Response:
+    """One booking on its own connection (as separate customers' browsers would)."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        return client.post(
+            "/v1/appointments", json=body, headers={"Idempotency-Key": key or str(uuid.uuid4())}
+        )
+
+
+def race(base_url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    """Send every body at the same moment, each from its own thread."""
+    start = threading.Barrier(len(bodies))
+
+    def send(body: dict[str, Any]) -> httpx.Response:
+        start.wait()
+        return post(base_url, body)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def record_figures(name: str, figures: dict[str, Any]) -> None:
+    """Keep a race's figures in tests/e2e/artifacts/booking-races.json (for the closing notes)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "booking-races.json"
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    recorded[name] = {str(k): v for k, v in figures.items()}
+    path.write_text(json.dumps(recorded, indent=2, default=str) + "\n")
+
+
+def used(dynamodb: Any, slot: datetime) -> int:
+    item = dynamodb.get_item(
+        TableName=TABLE,
+        Key={"PK": {"S": keys.location_pk(LOCATION)}, "SK": {"S": keys.slot_sk(slot)}},
+        ConsistentRead=True,
+    ).get("Item")
+    return int(item["used"]["N"]) if item else 0
+
+
+def appointments_on(dynamodb: Any, day: date) -> list[dict[str, Any]]:
+    answer = dynamodb.query(
+        TableName=TABLE,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :day)",
+        ExpressionAttributeValues={":pk": {"S": f"LOCATION#{LOCATION}"}, ":day": {"S": day.isoformat()}},
+    )
+    return list(answer["Items"])
+
+
+# ------------------------------------------------------------------------------ one booking
+def test_a_booking_over_http_answers_201_and_a_replay_the_same(local_stack: Any, http: httpx.Client) -> None:
+    start = at(open_day(5), 8)
+    body = booking(start, 1)
+    body["customer"]["email"] = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    key = str(uuid.uuid4())
+
+    first = post(local_stack.base_url, body, key)
+    assert first.status_code == 201, first.text
+    appointment = first.json()["appointment"]
+    assert appointment["status"] == "requested"
+    assert (
+        appointment["start"] == start.isoformat()
+        and appointment["end"] == (start + timedelta(minutes=30)).isoformat()
+    )
+    assert first.json()["manage_url"].startswith(local_stack.base_url + "/c/")
+
+    again = post(local_stack.base_url, body, key)
+    assert (again.status_code, again.json()) == (201, first.json())
+    other = post(local_stack.base_url, {**body, "notes": "changed my mind"}, key)
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+
+    # The customer's e-mail goes out through the outbox (the stream delivers it)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sent = http.get("/_local/messages").json()["messages"]
+        if any(m["to"] == body["customer"]["email"] for m in sent):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the customer's e-mail did not reach /_local/messages")
+    assert sum(m["to"] == body["customer"]["email"] for m in sent) == 1
+
+
+# ------------------------------------------------------------------------------ races
+def test_25_concurrent_bookings_of_a_capacity_2_slot_make_exactly_2(local_stack: Any, dynamodb: Any) -> None:
+    day = open_day(8)
+    slot = at(day, 13)
+    bodies = [booking(slot, 100 + n) for n in range(THREADS)]
+
+    started = time.monotonic()
+    responses = race(local_stack.base_url, bodies)
+    elapsed = time.monotonic() - started
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 2, 409: 23}, [r.text for r in responses if r.status_code not in (201, 409)]
+    for refused in (r for r in responses if r.status_code == 409):
+        error = refused.json()["error"]
+        assert error["code"] == "slot_unavailable"
+        assert error["alternatives"] and all(a["start"] != slot.isoformat() for a in error["alternatives"])
+    assert used(dynamodb, slot) == 2
+    booked = {r.json()["appointment"]["id"] for r in responses if r.status_code == 201}
+    on_day = [
+        item for item in appointments_on(dynamodb, day) if item["GSI1SK"]["S"].startswith(f"{day}T13:00")
+    ]
+    assert {item["PK"]["S"].removeprefix("APPOINTMENT#") for item in on_day} == booked
+    record_figures(
+        "same_slot",
+        {"requests": THREADS, "statuses": dict(statuses), "slot_used": 2, "seconds": round(elapsed, 2)},
+    )
+
+
+def test_a_race_mixing_90_minute_bookings_never_overbooks_any_slot(local_stack: Any, dynamodb: Any) -> None:
+    day = open_day(9)
+    slot = at(day, 13)
+    # 12 oil changes at 13:00, and 13 brake jobs at 12:30 (90 minutes: 12:30, 13:00 and 13:30)
+    bodies = [booking(slot, 200 + n) for n in range(12)]
+    bodies += [
+        booking(slot - timedelta(minutes=30), 300 + n, service_id="brake-inspection") for n in range(13)
+    ]
+
+    responses = race(local_stack.base_url, bodies)
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 2, 409: 23}, [r.text for r in responses if r.status_code not in (201, 409)]
+    long_ones = sum(
+        1 for body, r in zip(bodies, responses, strict=True)
+        if r.status_code == 201 and body["service_id"] == "brake-inspection"
+    )  # fmt: skip
+    assert used(dynamodb, slot) == 2
+    assert used(dynamodb, slot - timedelta(minutes=30)) == long_ones
+    assert used(dynamodb, slot + timedelta(minutes=30)) == long_ones
+    assert len(appointments_on(dynamodb, day)) == 2
+    record_figures(
+        "mixed_30_and_90_minutes",
+        {"requests": len(bodies), "statuses": dict(statuses), "booked_90_minute": long_ones, "slot_used": 2},
+    )

@@ -1,0 +1,73 @@
+"""Issue 3's whole flow over HTTP on the local stack, as a customer and a service advisor would:
+availability -> book -> both e-mails -> the staff link -> confirm -> the customer's e-mail; and a
+reschedule from the same link."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+SHOP = "Bookbay Demo Auto"
+
+
+def messages_to(http: httpx.Client, to: str) -> list[dict[str, Any]]:
+    assert http.post("/_local/streams/drain", json={"timeout_seconds": 20}).json() == {"drained": True}
+    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == to]
+
+
+def link(html_or_text: str, prefix: str) -> str:
+    found = re.search(rf"https?://[^\s\"'<>]+{re.escape(prefix)}[A-Za-z0-9_\-]+", html_or_text)
+    assert found, f"no {prefix} link in the message"
+    return found.group(0)
+
+
+def test_request_confirm_and_reschedule(local_stack: Any) -> None:
+    http = httpx.Client(base_url=local_stack.base_url, timeout=30)
+    query = {"location_id": "austin-downtown", "service_id": "brake-inspection", "appointment_type": "in_store",
+             "days": "14"}
+    slots = http.get("/v1/availability", params=query).json()["slots"]
+    assert len(slots) > 20
+    first, later = slots[10], slots[-1]
+    email = f"pat.{uuid.uuid4().hex[:8]}@example.com"
+    body = {
+        "location_id": "austin-downtown", "service_id": "brake-inspection", "appointment_type": "in_store",
+        "start": first["start"], "source": "web", "notes": "Squeaks when braking",
+        "customer": {"first_name": "Pat", "last_name": "Flow", "phone": "+1 512 555 0177", "email": email},
+        "vehicle": {"year": 2019, "make": "Honda", "model": "Civic"},
+    }
+    booked = http.post("/v1/appointments", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert booked.status_code == 201, booked.text
+    appointment = booked.json()["appointment"]
+    assert (appointment["status"], appointment["start"]) == ("requested", first["start"])
+    assert "/c/" in booked.json()["manage_url"]
+
+    # The customer's "request received" e-mail and the store's notification.
+    (received,) = messages_to(http, email)
+    assert SHOP in received["text"] and "Brake inspection" in received["text"] and "2019 Honda Civic" in received["text"]
+    store = [m for m in messages_to(http, "austin@demo-auto.example.com") if "Pat Flow" in m["text"]]
+    assert len(store) == 1
+    staff_url = link(store[0]["html"], "/s/")
+
+    # The advisor opens the link (GET changes nothing), then confirms.
+    page = httpx.get(staff_url, timeout=30)
+    assert page.status_code == 200 and "Pat Flow" in page.text and "Confirm" in page.text
+    assert len(messages_to(http, email)) == 1
+    confirmed = httpx.post(f"{staff_url}/confirm", data={}, timeout=30)
+    assert confirmed.status_code == 200, confirmed.text
+    customer_mail = messages_to(http, email)
+    assert len(customer_mail) == 2 and "confirmed" in customer_mail[1]["subject"].lower()
+
+    # The advisor reschedules to a later slot from the same link.
+    moved = httpx.post(f"{staff_url}/reschedule", data={"start": later["start"]}, timeout=30)
+    assert moved.status_code == 200, moved.text
+    customer_mail = messages_to(http, email)
+    assert len(customer_mail) == 3
+    new_slots = http.get("/v1/availability", params=query).json()["slots"]
+    remaining = {s["start"]: s["remaining"] for s in new_slots}
+    assert remaining.get(first["start"]) == first["remaining"]  # the old slot is free again
+    assert remaining.get(later["start"], 0) == later["remaining"] - 1

@@ -1,0 +1,188 @@
+"""The local stack runs like Lambda under load: concurrent invocations in separate containers (each
+its own import of the function's module), and DynamoDB requests applied atomically by moto."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from bookbay_local.aws import MotoServer
+from bookbay_local.functions import FunctionError, FunctionRegistry, FunctionSpec
+
+pytestmark = pytest.mark.integration
+
+# A handler that keeps the current event on its module while it works, as a Powertools resolver
+# does: two invocations sharing one module would see each other's event.
+SLOW_APP = """
+import os, time
+CURRENT = None
+LOADED = time.monotonic()
+def handler(event, context):
+    global CURRENT
+    CURRENT = event["n"]
+    time.sleep(event.get("sleep", 0.3))
+    return {"n": CURRENT, "module": __name__, "loaded": LOADED}
+"""
+
+
+def spec(code_dir: Path, logical_id: str = "SlowFunction") -> FunctionSpec:
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=f"local-{logical_id}",
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:local-{logical_id}",
+        handler="app.handler",
+        code_dir=code_dir,
+        environment={},
+        timeout_seconds=10,
+    )
+
+
+@pytest.fixture
+def slow_app(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(SLOW_APP)
+    return tmp_path
+
+
+def invoke_all(registry: FunctionRegistry, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    start = threading.Barrier(len(events))
+
+    def one(event: dict[str, Any]) -> dict[str, Any]:
+        start.wait()
+        answer: dict[str, Any] = registry.invoke("SlowFunction", event)
+        return answer
+
+    with ThreadPoolExecutor(max_workers=len(events)) as pool:
+        return list(pool.map(one, events))
+
+
+def test_concurrent_invocations_run_at_once_each_in_its_own_container(slow_app: Path) -> None:
+    registry = FunctionRegistry([spec(slow_app)])
+    assert registry.load_all() == {} and registry.containers("SlowFunction") == 1
+
+    started = time.monotonic()
+    answers = invoke_all(registry, [{"n": n} for n in range(6)])
+    elapsed = time.monotonic() - started
+
+    assert [a["n"] for a in answers] == list(range(6))  # nobody saw another invocation's event
+    assert len({a["module"] for a in answers}) == 6  # six containers, six imports of app.py
+    assert registry.containers("SlowFunction") == 6
+    assert elapsed < 1.2  # six 0.3-second invocations side by side, not one after another
+
+
+def test_containers_are_reused_and_capped(slow_app: Path) -> None:
+    registry = FunctionRegistry([spec(slow_app)], max_containers=2)
+    answers = invoke_all(registry, [{"n": n, "sleep": 0.1} for n in range(6)])
+    assert [a["n"] for a in answers] == list(range(6))
+    assert registry.containers("SlowFunction") == 2  # the others waited for a free container
+    assert len({a["module"] for a in answers}) == 2
+    # A later invocation takes a warm container: no new import
+    assert registry.invoke("SlowFunction", {"n": 9, "sleep": 0})["module"] in {a["module"] for a in answers}
+
+
+def test_a_function_that_fails_to_start_a_container_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("raise RuntimeError('no config')\n")
+    registry = FunctionRegistry([spec(tmp_path)])
+    assert registry.load_all() == {"SlowFunction": "RuntimeError: no config"}
+    with pytest.raises(FunctionError, match="cannot be loaded"):
+        registry.invoke("SlowFunction", {"n": 1})
+    assert registry.containers("SlowFunction") == 0
+
+
+def test_a_registered_handler_is_one_container(tmp_path: Path) -> None:
+    running = threading.Semaphore(1)
+    overlaps: list[bool] = []
+
+    def handler(event: Any, _: Any) -> Any:
+        overlaps.append(not running.acquire(blocking=False))
+        time.sleep(0.05)
+        running.release()
+        return event
+
+    registry = FunctionRegistry([])
+    registry.register("SlowFunction", handler)
+    assert [a["n"] for a in invoke_all(registry, [{"n": n} for n in range(4)])] == [0, 1, 2, 3]
+    assert overlaps == [False] * 4 and registry.containers("SlowFunction") == 1
+
+
+# ------------------------------------------------------------------------------ moto
+@pytest.fixture
+def moto_dynamodb() -> Iterator[Any]:
+    server = MotoServer()
+    url = server.start()
+    try:
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        client.create_table(
+            TableName="atomicity",
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+        client.delete_table(TableName="atomicity")
+    finally:
+        server.stop()
+
+
+def test_moto_applies_concurrent_conditional_transactions_atomically(moto_dynamodb: Any) -> None:
+    # Given a table with some items (moto copies the table in each transaction: that takes a while)
+    for n in range(300):
+        moto_dynamodb.put_item(
+            TableName="atomicity", Item={"PK": {"S": f"OTHER#{n}"}, "pad": {"S": "x" * 100}}
+        )
+    # When 40 clients each hold one place of a capacity-3 counter and write a record with it
+    capacity, clients = 3, 40
+    start = threading.Barrier(clients)
+    codes: list[str] = []
+
+    def hold(n: int) -> bool:
+        start.wait()
+        try:
+            moto_dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "atomicity",
+                            "Key": {"PK": {"S": "SLOT"}},
+                            "UpdateExpression": "ADD used :one",
+                            "ConditionExpression": "attribute_not_exists(used) OR used < :cap",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}, ":cap": {"N": str(capacity)}},
+                        }
+                    },
+                    {"Put": {"TableName": "atomicity", "Item": {"PK": {"S": f"HOLDER#{n}"}}}},
+                ]
+            )
+        except ClientError as exc:
+            codes.append(exc.response["Error"]["Code"])
+            return False
+        return True
+
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns very often: any unguarded check-then-write shows
+    try:
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            held = list(pool.map(hold, range(clients)))
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    # Then exactly `capacity` succeeded, and the counter agrees with the records written
+    assert sum(held) == capacity
+    assert set(codes) == {"TransactionCanceledException"}
+    slot = moto_dynamodb.get_item(TableName="atomicity", Key={"PK": {"S": "SLOT"}})["Item"]
+    assert slot["used"] == {"N": str(capacity)}
+    items = moto_dynamodb.scan(TableName="atomicity")["Items"]
+    assert sum(item["PK"]["S"].startswith("HOLDER#") for item in items) == capacity
