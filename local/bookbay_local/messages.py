@@ -156,7 +156,7 @@ def parse_raw_email(
         id=message_id,
         channel="email",
         to=to,
-        subject=str(subject) if subject is not None else None,
+        subject=str(subject).strip() if subject is not None else None,  # folded headers keep a space
         text=text,
         html=html,
         sent_at=sent_at,

@@ -28,15 +28,23 @@ def link(html_or_text: str, prefix: str) -> str:
 
 def test_request_confirm_and_reschedule(local_stack: Any) -> None:
     http = httpx.Client(base_url=local_stack.base_url, timeout=30)
-    query = {"location_id": "austin-downtown", "service_id": "brake-inspection", "appointment_type": "in_store",
-             "days": "14"}
+    query = {
+        "location_id": "austin-downtown",
+        "service_id": "brake-inspection",
+        "appointment_type": "in_store",
+        "days": "14",
+    }
     slots = http.get("/v1/availability", params=query).json()["slots"]
     assert len(slots) > 20
     first, later = slots[10], slots[-1]
     email = f"pat.{uuid.uuid4().hex[:8]}@example.com"
     body = {
-        "location_id": "austin-downtown", "service_id": "brake-inspection", "appointment_type": "in_store",
-        "start": first["start"], "source": "web", "notes": "Squeaks when braking",
+        "location_id": "austin-downtown",
+        "service_id": "brake-inspection",
+        "appointment_type": "in_store",
+        "start": first["start"],
+        "source": "web",
+        "notes": "Squeaks when braking",
         "customer": {"first_name": "Pat", "last_name": "Flow", "phone": "+1 512 555 0177", "email": email},
         "vehicle": {"year": 2019, "make": "Honda", "model": "Civic"},
     }
@@ -48,7 +56,8 @@ def test_request_confirm_and_reschedule(local_stack: Any) -> None:
 
     # The customer's "request received" e-mail and the store's notification.
     (received,) = messages_to(http, email)
-    assert SHOP in received["text"] and "Brake inspection" in received["text"] and "2019 Honda Civic" in received["text"]
+    for detail in (SHOP, "Austin Downtown", "Brake inspection", "2019 Honda Civic"):
+        assert detail in received["text"]
     store = [m for m in messages_to(http, "austin@demo-auto.example.com") if "Pat Flow" in m["text"]]
     assert len(store) == 1
     staff_url = link(store[0]["html"], "/s/")
@@ -57,7 +66,7 @@ def test_request_confirm_and_reschedule(local_stack: Any) -> None:
     page = httpx.get(staff_url, timeout=30)
     assert page.status_code == 200 and "Pat Flow" in page.text and "Confirm" in page.text
     assert len(messages_to(http, email)) == 1
-    confirmed = httpx.post(f"{staff_url}/confirm", data={}, timeout=30)
+    confirmed = httpx.post(f"{staff_url}/confirm", data={"action": "confirm"}, timeout=30)
     assert confirmed.status_code == 200, confirmed.text
     customer_mail = messages_to(http, email)
     assert len(customer_mail) == 2 and "confirmed" in customer_mail[1]["subject"].lower()

@@ -356,3 +356,36 @@ def test_posts_from_another_site_are_refused(
     e["multiValueHeaders"] = {k: [v] for k, v in e["headers"].items()}
     assert_page(call(staff_app, copy.deepcopy(e)), status)
     assert len(outbox(seeded)) == (1 if status == 200 else 0)
+
+
+# ------------------------------------------------------------------------------ races
+def test_a_confirm_that_lost_a_race_says_already_confirmed_and_sends_nothing(
+    seeded: Stack, staff_app: Any, call: Any, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a request that read the appointment just before another one confirmed it
+    s = seed_appointment(catalog, local(day(), 10))
+    repo = staff_app.deps.appointments
+    stale = repo.by_token(s.staff_token, "staff")
+    assert_page(call(staff_app, event("staff_confirm", s.staff_token, "action=confirm")), 200)
+    monkeypatch.setattr(repo, "by_token", lambda token, kind: stale)
+    # When it confirms: its conditional write fails, and it finds the appointment confirmed
+    html = assert_page(call(staff_app, event("staff_confirm", s.staff_token, "action=confirm")), 200)
+    assert "already confirmed" in html
+    assert len(outbox(seeded)) == 1 and stored(s.appointment.id).version == 2
+
+
+def test_a_reschedule_that_lost_a_race_is_a_409_page_and_changes_nothing(
+    seeded: Stack, staff_app: Any, call: Any, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = local(day(), 10)
+    s = seed_appointment(catalog, start)
+    repo = staff_app.deps.appointments
+    stale = repo.by_token(s.staff_token, "staff")
+    assert_page(call(staff_app, event("staff_confirm", s.staff_token, "action=confirm")), 200)
+    monkeypatch.setattr(repo, "by_token", lambda token, kind: stale)
+    before = table_items(seeded)
+    html = assert_page(
+        call(staff_app, event("staff_reschedule", s.staff_token, start_form(local(day(), 15)))), 409
+    )
+    assert "changed meanwhile" in html
+    assert table_items(seeded) == before
