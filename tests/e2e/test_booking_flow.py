@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
@@ -80,3 +82,45 @@ def test_request_confirm_and_reschedule(local_stack: Any) -> None:
     remaining = {s["start"]: s["remaining"] for s in new_slots}
     assert remaining.get(first["start"]) == first["remaining"]  # the old slot is free again
     assert remaining.get(later["start"], 0) == later["remaining"] - 1
+
+
+def test_a_booking_while_ses_fails_answers_201_and_its_mail_arrives_once_ses_recovers(
+    local_stack: Any,
+) -> None:
+    http = httpx.Client(base_url=local_stack.base_url, timeout=30)
+    ses = boto3.client(
+        "ses",
+        endpoint_url=local_stack.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    sender = "bookings@demo.bookbay.local"
+    query = {
+        "location_id": "phoenix-camelback",
+        "service_id": "oil-change",
+        "appointment_type": "in_store",
+        "days": "7",
+    }
+    start = http.get("/v1/availability", params=query).json()["slots"][3]["start"]
+    email = f"ses.{uuid.uuid4().hex[:8]}@example.com"
+    body = {
+        **{k: v for k, v in query.items() if k != "days"},
+        "start": start,
+        "source": "google",
+        "customer": {"first_name": "Sam", "last_name": "Outage", "phone": "+1 602 555 0188", "email": email},
+        "vehicle": {"year": 2021, "make": "Ford", "model": "F-150"},
+    }
+    ses.delete_identity(Identity=sender)
+    try:
+        booked = http.post("/v1/appointments", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert booked.status_code == 201, booked.text  # a failing SES never fails the booking
+        assert messages_to(http, email) == []
+    finally:
+        ses.verify_email_identity(EmailAddress=sender)
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    fired = http.post("/_local/scheduler/run", json={"until": until}).json()["fired"]
+    assert {f["target_function"] for f in fired} == {"OutboxSenderFunction"}
+    assert len(messages_to(http, email)) == 1
+    assert http.post("/_local/scheduler/run", json={"until": until}).json()["fired"] == []
+    assert len(messages_to(http, email)) == 1  # nothing is sent twice
