@@ -60,6 +60,27 @@ def index_keys(appointment: Appointment) -> dict[str, str]:
     return {"gsi1pk": gsi1pk, "gsi1sk": gsi1sk, "gsi2pk": gsi2pk, "gsi2sk": gsi2sk}
 
 
+def customer_parts(
+    customer_id: str, vehicle_id: str | None, address_id: str | None
+) -> tuple[Vehicle | None, CustomerAddress | None]:
+    """A customer's saved vehicle and / or address (one BatchGetItem); None where absent."""
+    wanted: list[tuple[str, str]] = []
+    if vehicle_id:
+        wanted.append((keys.customer_pk(customer_id), keys.vehicle_sk(vehicle_id)))
+    if address_id:
+        wanted.append((keys.customer_pk(customer_id), keys.address_sk(address_id)))
+    vehicle: Vehicle | None = None
+    address: CustomerAddress | None = None
+    if not wanted:
+        return vehicle, address
+    for item in BaseItem.batch_get(wanted, consistent_read=True):
+        if isinstance(item, VehicleItem):
+            vehicle = Vehicle.model_validate(item.body)
+        elif isinstance(item, AddressItem):
+            address = CustomerAddress.model_validate(item.body)
+    return vehicle, address
+
+
 class AppointmentRepository:
     def __init__(self, table_name: str, region: str) -> None:
         bind_table(table_name, region)
@@ -90,25 +111,7 @@ class AppointmentRepository:
 
     def vehicle_and_address(self, appointment: Appointment) -> tuple[Vehicle | None, CustomerAddress | None]:
         """The appointment's vehicle and (at-home) address records, in one BatchGetItem."""
-        wanted: list[tuple[str, str]] = []
-        if appointment.vehicle_id:
-            wanted.append(
-                (keys.customer_pk(appointment.customer_id), keys.vehicle_sk(appointment.vehicle_id))
-            )
-        if appointment.address_id:
-            wanted.append(
-                (keys.customer_pk(appointment.customer_id), keys.address_sk(appointment.address_id))
-            )
-        vehicle: Vehicle | None = None
-        address: CustomerAddress | None = None
-        if not wanted:
-            return vehicle, address
-        for item in BaseItem.batch_get(wanted, consistent_read=True):
-            if isinstance(item, VehicleItem):
-                vehicle = Vehicle.model_validate(item.body)
-            elif isinstance(item, AddressItem):
-                address = CustomerAddress.model_validate(item.body)
-        return vehicle, address
+        return customer_parts(appointment.customer_id, appointment.vehicle_id, appointment.address_id)
 
     # ------------------------------------------------------------------ changes
     def confirm(

@@ -42,7 +42,7 @@ from bookbay.models.customers import (
 )
 from bookbay.models.outbox import OutboxItem
 from bookbay.models.table import BaseItem, bind_table
-from bookbay.repositories.appointments import index_keys
+from bookbay.repositories.appointments import customer_parts, index_keys
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
 
@@ -137,21 +137,7 @@ class BookingRepository:
         self, customer_id: str, vehicle_id: str | None, address_id: str | None
     ) -> tuple[Vehicle | None, CustomerAddress | None]:
         """A saved vehicle and / or address of the customer (one BatchGetItem); None where absent."""
-        wanted = []
-        if vehicle_id:
-            wanted.append((keys.customer_pk(customer_id), keys.vehicle_sk(vehicle_id)))
-        if address_id:
-            wanted.append((keys.customer_pk(customer_id), keys.address_sk(address_id)))
-        vehicle: Vehicle | None = None
-        address: CustomerAddress | None = None
-        if not wanted:
-            return vehicle, address
-        for item in BaseItem.batch_get(wanted, consistent_read=True):
-            if isinstance(item, VehicleItem):
-                vehicle = Vehicle.model_validate(item.body)
-            elif isinstance(item, AddressItem):
-                address = CustomerAddress.model_validate(item.body)
-        return vehicle, address
+        return customer_parts(customer_id, vehicle_id, address_id)
 
     # ------------------------------------------------------------------ the booking
     def create(self, plan: BookingPlan) -> None:
