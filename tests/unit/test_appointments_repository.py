@@ -9,8 +9,9 @@ import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
 from bookbay.exceptions import SlotUnavailable, StaleWrite
-from bookbay.repositories import appointments as module
-from bookbay.repositories.appointments import AppointmentRepository
+from bookbay.repositories import transactions as module
+from bookbay.repositories.appointments import _failure
+from bookbay.repositories.transactions import LabelledTransaction, write_transaction
 
 LABELS = ["outbox", "link", "release", "hold", "hold", "appointment"]
 
@@ -53,13 +54,15 @@ class FakeTransaction:
 @pytest.fixture
 def write(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(module, "TransactWrite", FakeTransaction)
-    monkeypatch.setattr("bookbay.repositories.appointments.time.sleep", lambda _: None)
     FakeTransaction.commits = 0
-    repo = AppointmentRepository("bookbay-unit", "us-east-1")
+
+    def build(tx: LabelledTransaction) -> None:
+        for label in LABELS:
+            tx.updated(1, label)
 
     def run(*outcomes: Exception | None) -> None:
         FakeTransaction.outcomes = list(outcomes)
-        repo._write(lambda tx: list(LABELS))
+        write_transaction(build, _failure, sleep=lambda _: None)
 
     return run
 
@@ -87,7 +90,7 @@ def test_a_collision_with_another_transaction_is_tried_again(write: Any) -> None
 def test_collisions_that_persist_are_a_stale_write(write: Any) -> None:
     conflict = cancelled(None, None, None, None, None, "TransactionConflict")
     with pytest.raises(StaleWrite):
-        write(conflict, conflict, conflict)
+        write(*[conflict] * module.TRANSACTION_ATTEMPTS)
     assert FakeTransaction.commits == module.TRANSACTION_ATTEMPTS
 
 

@@ -7,14 +7,12 @@ messages that announce it. Either all of it happens or none of it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import Field
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, CustomerAddress, Vehicle
 from bookbay.domain.ids import hash_token
@@ -28,10 +26,8 @@ from bookbay.models.table import BaseItem, bind_table
 from bookbay.observability import logger
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots, release_slots
+from bookbay.repositories.transactions import LabelledTransaction, write_transaction
 
-# A transaction that collides with another one on the same item is cancelled (TransactionConflict)
-# before anything is written; it is tried again this many times in all.
-TRANSACTION_ATTEMPTS = 3
 _CONFIRMABLE = ("requested", "reschedule_requested")
 
 
@@ -128,19 +124,16 @@ class AppointmentRepository:
         """
         confirmed = _next(appointment, now, status="confirmed")
 
-        def build(tx: TransactWrite) -> list[str]:
-            labels = self._put_all(tx, messages, links)
+        def build(tx: LabelledTransaction) -> None:
+            self._put_all(tx, messages, links)
             tx.update(
                 _item(appointment),
-                actions=[
-                    AppointmentItem.status.set("confirmed"),
-                    AppointmentItem.body.set(_body(confirmed)),
-                ],
+                [AppointmentItem.status.set("confirmed"), AppointmentItem.body.set(_body(confirmed))],
+                "appointment",
                 condition=AppointmentItem.status.is_in(*_CONFIRMABLE),
             )
-            return [*labels, "appointment"]
 
-        self._write(build)
+        write_transaction(build, _failure)
         return confirmed
 
     def reschedule(
@@ -176,82 +169,56 @@ class AppointmentRepository:
         )
         index = index_keys(moved)
 
-        def build(tx: TransactWrite) -> list[str]:
-            labels = self._put_all(tx, messages, links)
+        def build(tx: LabelledTransaction) -> None:
+            self._put_all(tx, messages, links)
             released = sorted(old.difference(new))
             held = [s for s in new if s not in old]
-            release_slots(tx, appointment.location_id, released)
-            hold_slots(tx, appointment.location_id, held, capacity)
-            labels += ["release"] * len(released) + ["hold"] * len(held)
+            release_slots(tx.tx, appointment.location_id, released)
+            tx.updated(len(released), "release")
+            hold_slots(tx.tx, appointment.location_id, held, capacity)
+            tx.updated(len(held), "hold")
             tx.update(
                 _item(appointment),
-                actions=[
+                [
                     AppointmentItem.status.set("confirmed"),
                     AppointmentItem.body.set(_body(moved)),
                     AppointmentItem.gsi1sk.set(index["gsi1sk"]),
                     AppointmentItem.gsi2sk.set(index["gsi2sk"]),
                 ],
+                "appointment",
                 condition=AppointmentItem.status.is_in(*sorted(HOLDS_CAPACITY)),
             )
-            labels.append("appointment")
             if token_expiry is not None:
                 tx.update(
                     LinkTokenItem(keys.token_pk(hash_token(token_expiry.raw_token)), keys.TOKEN_SK),
-                    actions=[LinkTokenItem.expires_at.set(token_expiry.expires_at)],
+                    [LinkTokenItem.expires_at.set(token_expiry.expires_at)],
+                    "token",
                     condition=LinkTokenItem.pk.exists(),
                 )
-                labels.append("token")
-            return labels
 
-        self._write(build)
+        write_transaction(build, _failure)
         return moved
 
     # ------------------------------------------------------------------ the transaction
     @staticmethod
     def _put_all(
-        tx: TransactWrite, messages: Iterable[OutboundMessage], links: Iterable[LinkTokenItem]
-    ) -> list[str]:
-        labels: list[str] = []
+        tx: LabelledTransaction, messages: Iterable[OutboundMessage], links: Iterable[LinkTokenItem]
+    ) -> None:
         for message in messages:
-            tx.save(OutboxRepository.new_item(message), condition=OutboxItem.pk.does_not_exist())
-            labels.append("outbox")
+            tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
         for link in links:
-            tx.save(link, condition=LinkTokenItem.pk.does_not_exist())
-            labels.append("link")
-        return labels
+            tx.save(link, LinkTokenItem.pk.does_not_exist(), "link")
 
-    def _write(self, build: Callable[[TransactWrite], list[str]]) -> None:
-        """Run the transaction ``build`` describes. ``build`` answers a label per item in the order
-        DynamoDB gets them (puts first, then updates: pynamodb sends them so), which says what a
-        cancellation reason is about."""
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-            labels: list[str] = []
-            try:
-                # The models' own connection (its client, region and endpoint).
-                with TransactWrite(connection=BaseItem._get_connection().connection) as tx:
-                    labels = build(tx)
-            except TransactWriteError as exc:
-                if exc.cause_response_code != "TransactionCanceledException":
-                    raise
-                reasons = [
-                    (label, reason.code)
-                    for label, reason in zip(labels, exc.cancellation_reasons, strict=False)
-                    if reason is not None
-                ]
-                failed = {label for label, code in reasons if code == "ConditionalCheckFailed"}
-                if "hold" in failed:
-                    raise SlotUnavailable("That time is no longer free.") from exc
-                if failed:
-                    if failed != {"appointment"}:
-                        logger.error("appointment change refused", extra={"failed": sorted(failed)})
-                    raise StaleWrite("The appointment changed meanwhile; load it again.") from exc
-                if all(code != "TransactionConflict" for _, code in reasons):
-                    raise
-                if attempt == TRANSACTION_ATTEMPTS:
-                    raise StaleWrite("The appointment is being changed right now; try again.") from exc
-                time.sleep(0.05 * attempt)
-            else:
-                return
+
+def _failure(failed: set[str]) -> Exception:
+    """What a cancelled appointment transaction means (``failed``: labels of failed conditions)."""
+    if "hold" in failed:
+        return SlotUnavailable("That time is no longer free.")
+    if not failed:
+        return StaleWrite("The appointment is being changed right now; try again.")
+    if failed != {"appointment"}:
+        logger.error("appointment change refused", extra={"failed": sorted(failed)})
+    return StaleWrite("The appointment changed meanwhile; load it again.")
 
 
 def _item(appointment: StoredAppointment) -> AppointmentItem:

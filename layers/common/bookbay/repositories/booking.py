@@ -9,16 +9,11 @@ overwritten), the outbox messages and the link tokens. Either all of it is store
 
 from __future__ import annotations
 
-import random
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, Literal
-
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
+from typing import Literal
 
 from bookbay.domain.booking import (
     Appointment,
@@ -41,19 +36,13 @@ from bookbay.models.customers import (
     VehicleItem,
 )
 from bookbay.models.outbox import OutboxItem
-from bookbay.models.table import BaseItem, bind_table
+from bookbay.models.table import bind_table
 from bookbay.repositories.appointments import customer_parts, index_keys
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
+from bookbay.repositories.transactions import LabelledTransaction, write_transaction
 
 LookupKind = Literal["phone", "email"]
-# What a failed condition in the transaction was about (one label per transaction item).
-_Label = Literal["slot", "appointment", "profile", "lookup", "other"]
-
-# Transactions cancelled only because another transaction touched the same items at the same
-# moment (TransactionConflict) are tried again, a few times, after a short random pause.
-TRANSACTION_ATTEMPTS = 4
-_BACKOFF_SECONDS = (0.02, 0.05, 0.1)
 
 
 @dataclass(frozen=True)
@@ -84,29 +73,6 @@ class BookingPlan:
     address: CustomerAddress | None = None  # likewise, with its ADDRESSKEY item
     messages: tuple[OutboundMessage, ...] = ()
     links: tuple[LinkTokenItem, ...] = ()
-
-
-class _LabelledTransaction:
-    """A pynamodb TransactWrite that remembers what each item is, in the order DynamoDB sees them
-    (pynamodb sends condition checks, then deletes, puts and updates, each in the order added)."""
-
-    def __init__(self, tx: TransactWrite, labels: list[_Label]) -> None:
-        self.tx = tx
-        self._labels = labels  # filled in DynamoDB's order as items are added
-        self._puts = 0
-
-    def save(self, item: BaseItem, condition: Any, label: _Label) -> None:
-        self.tx.save(item, condition=condition)
-        self._labels.insert(self._puts, label)  # puts come before every update
-        self._puts += 1
-
-    def update(self, item: BaseItem, actions: list[Any], label: _Label) -> None:
-        self.tx.update(item, actions=actions)
-        self._labels.append(label)
-
-    def updated(self, count: int, label: _Label) -> None:
-        """``count`` updates were added to ``tx`` directly (e.g. by ``hold_slots``)."""
-        self._labels.extend([label] * count)
 
 
 class BookingRepository:
@@ -147,23 +113,10 @@ class BookingRepository:
         booking created the phone's or e-mail's customer first (re-run the booking: it will find
         them), Conflict when the transaction keeps colliding with others.
         """
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            # A fresh token per attempt: botocore's own retries of one attempt stay idempotent.
-            connection = BaseItem._get_connection().connection
-            labels: list[_Label] = []
-            try:
-                with TransactWrite(connection=connection, client_request_token=secrets.token_hex(16)) as tx:
-                    self._add_items(_LabelledTransaction(tx, labels), plan)
-            except TransactWriteError as exc:
-                if not self._should_retry(exc, labels) or attempt == TRANSACTION_ATTEMPTS - 1:
-                    raise self._error(exc, labels) from exc
-                pause = _BACKOFF_SECONDS[min(attempt, len(_BACKOFF_SECONDS) - 1)]
-                self._sleep(pause * (0.5 + random.random()))
-                continue
-            return
+        write_transaction(lambda tx: self._add_items(tx, plan), self._failure, sleep=self._sleep)
 
     @staticmethod
-    def _add_items(tx: _LabelledTransaction, plan: BookingPlan) -> None:
+    def _add_items(tx: LabelledTransaction, plan: BookingPlan) -> None:
         appointment = plan.appointment
         customer_id = plan.customer.customer_id
         customer_pk = keys.customer_pk(customer_id)
@@ -253,27 +206,10 @@ class BookingRepository:
             tx.save(link, LinkTokenItem.pk.does_not_exist(), "other")
 
     @staticmethod
-    def _reasons(exc: TransactWriteError, labels: list[_Label]) -> list[tuple[str, _Label]]:
-        """(cancellation code, what the item is) for each item that caused the cancellation."""
-        if exc.cause_response_code != "TransactionCanceledException":
-            return []
-        return [
-            (reason.code, label)
-            for reason, label in zip(exc.cancellation_reasons, labels, strict=False)
-            if reason is not None and reason.code not in (None, "None")
-        ]
-
-    def _should_retry(self, exc: TransactWriteError, labels: list[_Label]) -> bool:
-        reasons = self._reasons(exc, labels)
-        return bool(reasons) and all(code == "TransactionConflict" for code, _ in reasons)
-
-    def _error(self, exc: TransactWriteError, labels: list[_Label]) -> Exception:
-        reasons = self._reasons(exc, labels)
-        failed = {label for code, label in reasons if code == "ConditionalCheckFailed"}
+    def _failure(failed: set[str]) -> Exception:
+        """What a cancelled booking transaction means (``failed``: labels of failed conditions)."""
         if "slot" in failed:
             return SlotUnavailable("That time is no longer available.")
         if failed & {"profile", "lookup"}:
             return CustomerChanged("Your details were saved by another booking at the same moment.")
-        if failed or reasons:
-            return Conflict("The booking collided with another change; try again.")
-        return exc
+        return Conflict("The booking collided with another change; try again.")

@@ -1,0 +1,90 @@
+"""Running a DynamoDB transaction: what each item is, what a cancellation was about, and retries.
+
+DynamoDB cancels a transaction with one reason per item. Items are labelled as they are added,
+in the order DynamoDB gets them (pynamodb sends puts before updates, each kind in the order
+added), so a failed condition maps to what it was about (a slot, the appointment, a lookup, ...).
+Cancellations caused only by another transaction touching the same items at the same moment
+(TransactionConflict) are tried again after a short random pause.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from bookbay.models.table import BaseItem
+
+TRANSACTION_ATTEMPTS = 4
+BACKOFF_SECONDS = (0.02, 0.05, 0.1)
+
+
+class LabelledTransaction:
+    """A pynamodb TransactWrite that remembers what each item is, in DynamoDB's order."""
+
+    def __init__(self, tx: TransactWrite, labels: list[str]) -> None:
+        self.tx = tx
+        self._labels = labels  # filled in DynamoDB's order as items are added
+        self._puts = 0
+
+    def save(self, item: BaseItem, condition: Any, label: str) -> None:
+        self.tx.save(item, condition=condition)
+        self._labels.insert(self._puts, label)  # puts come before every update
+        self._puts += 1
+
+    def update(self, item: BaseItem, actions: list[Any], label: str, condition: Any = None) -> None:
+        self.tx.update(item, actions=actions, condition=condition)
+        self._labels.append(label)
+
+    def updated(self, count: int, label: str) -> None:
+        """``count`` updates were added to ``tx`` directly (e.g. by ``hold_slots``)."""
+        self._labels.extend([label] * count)
+
+
+def cancellation_reasons(exc: TransactWriteError, labels: list[str]) -> list[tuple[str, str]]:
+    """(cancellation code, label) for each item that caused the cancellation."""
+    if exc.cause_response_code != "TransactionCanceledException":
+        return []
+    return [
+        (reason.code, label)
+        for reason, label in zip(exc.cancellation_reasons or [], labels, strict=False)
+        if reason is not None and reason.code not in (None, "None")
+    ]
+
+
+def write_transaction(
+    build: Callable[[LabelledTransaction], None],
+    failure: Callable[[set[str]], Exception],
+    *,
+    attempts: int = TRANSACTION_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Write the items ``build`` adds, in one transaction.
+
+    A failed condition raises ``failure(labels of the failed items)``; collisions that persist
+    through ``attempts`` raise ``failure(set())``; anything else is raised as it came.
+    """
+    for attempt in range(attempts):
+        labels: list[str] = []
+        try:
+            # A fresh token per attempt: botocore's own retries of one attempt stay idempotent.
+            connection = BaseItem._get_connection().connection
+            with TransactWrite(connection=connection, client_request_token=secrets.token_hex(16)) as tx:
+                build(LabelledTransaction(tx, labels))
+        except TransactWriteError as exc:
+            reasons = cancellation_reasons(exc, labels)
+            failed = {label for code, label in reasons if code == "ConditionalCheckFailed"}
+            if failed:
+                raise failure(failed) from exc
+            if not reasons or any(code != "TransactionConflict" for code, _ in reasons):
+                raise
+            if attempt == attempts - 1:
+                raise failure(set()) from exc
+            sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)] * (0.5 + random.random()))
+            continue
+        return
