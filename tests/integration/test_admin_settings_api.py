@@ -59,6 +59,7 @@ def test_staff_read_and_change_settings(settings_app: Any, call: Any, catalog_ap
         (lambda: patch({"no_such_setting": 1}), 422, "validation_error"),
         (lambda: patch({"notification_route": "hq", "hq_email": None}), 422, "validation_error"),
         (lambda: patch({}), 422, "validation_error"),
+        (lambda: patch({"holidays": {"country": "US", "subdivision": "ZZ"}}), 422, "validation_error"),
         (lambda: patch({"booking_mode": "instant"}, version=999), 409, "concurrent_update"),
         (lambda: with_body(load_event("admin_settings_patch"), '{"changes": {'), 400, "malformed_json"),
         (

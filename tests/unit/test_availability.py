@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from bookbay.domain.availability import (
     AvailableSlot,
@@ -163,9 +164,13 @@ def test_holidays_of_the_country_and_subdivision_and_closed_dates_have_no_slots(
     assert len(slot_starts(location, federal, date(2026, 11, 27))) == 16
 
 
-def test_an_unknown_holiday_calendar_is_a_configuration_error() -> None:
+def test_an_unknown_holiday_calendar_is_refused_and_a_stored_one_is_a_configuration_error() -> None:
+    with pytest.raises(ValidationError, match="no holiday calendar"):
+        make_settings(holidays={"country": "ZZ"})
+    # A record saved before settings were checked for it: no slots, a clear 503, never a crash.
+    unknown = HolidaySettings.model_construct(country="ZZ", subdivision=None, extra_closed_dates=[])
     with pytest.raises(ShopNotConfigured):
-        slot_starts(LOCATION, make_settings(holidays={"country": "ZZ"}), MONDAY)
+        slot_starts(LOCATION, SETTINGS.model_copy(update={"holidays": unknown}), MONDAY)
 
 
 def test_a_week_of_bookable_slots_skips_holidays_and_sundays() -> None:

@@ -91,4 +91,11 @@ def test_settings_consistency_rules() -> None:
         ReviewRequestSettings(steps_days=[4, 1])
     with pytest.raises(ValidationError):
         ShopSettings.model_validate({"sms_countries": ["usa"]})
+    for unknown in ({"country": "XX"}, {"country": "US", "subdivision": "ZZ"}):
+        with pytest.raises(ValidationError, match="no holiday calendar"):
+            ShopSettings.model_validate({"holidays": unknown})
+    assert (
+        ShopSettings.model_validate({"holidays": {"country": "CA", "subdivision": "ON"}}).holidays.country
+        == "CA"
+    )
     assert ShopSettings(notification_route="hq", hq_email="HQ@example.com").hq_email == "hq@example.com"

@@ -114,6 +114,18 @@ class HolidaySettings(BaseModel):
     subdivision: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
     extra_closed_dates: list[date] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _known_calendar(self) -> Self:
+        import holidays  # loaded on first use; its calendars are large
+
+        try:
+            holidays.country_holidays(self.country, subdiv=self.subdivision)
+        except NotImplementedError as exc:
+            raise ValueError(
+                f"no holiday calendar for {self.country} {self.subdivision or ''}".strip()
+            ) from exc
+        return self
+
 
 class ReviewRequestSettings(BaseModel):
     model_config = _strict
