@@ -14,6 +14,7 @@ from typing import Any, cast
 import boto3
 import botocore.client
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from bookbay.models.table import BaseItem
@@ -202,3 +203,10 @@ def docs_app(stack: Stack) -> ModuleType:
 @pytest.fixture
 def outbox_app(stack: Stack) -> ModuleType:
     return stack.load("outbox_sender", "OutboxSenderFunction")
+
+
+@pytest.fixture
+def verification_app(seeded: Stack) -> ModuleType:
+    """The verification function on the demo shop; its signing secret is read afresh (no cache)."""
+    parameters.clear_caches()
+    return seeded.load("verification", "VerificationFunction")

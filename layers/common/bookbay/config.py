@@ -66,3 +66,9 @@ class BookingConfig(BaseConfig):
     """The booking function: its Powertools idempotency records live in their own table."""
 
     idempotency_table: str = Field(min_length=1)
+
+
+class VerificationConfig(BaseConfig):
+    """The verification function: codes and tokens are keyed by the SigningKeySecret."""
+
+    signing_key_secret_arn: str = Field(min_length=1, description="Secrets Manager ARN of the signing key")

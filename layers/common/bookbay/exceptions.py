@@ -153,3 +153,37 @@ class BookingNotAvailable(Forbidden):
     """The customer may not book online (Do Not Service); the message reveals nothing else."""
 
     code = "booking_not_available"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit is reached (a 429); ``retry_after`` seconds until it may be tried again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, extra={"retry_after": max(1, retry_after)})
+        self.retry_after = max(1, retry_after)
+
+
+class ChannelNotOffered(InvalidInput):
+    """The shop does not send verification codes over this channel (or not to this country)."""
+
+    code = "channel_not_offered"
+
+
+class InvalidCode(DomainError):
+    """A verification code that does not match (a 400); the answer says nothing else."""
+
+    code = "invalid_code"
+
+
+class CodeExpired(Gone):
+    """No usable code for the destination: expired, already used, or its checks used up."""
+
+    code = "code_expired"
+
+
+class InvalidVerificationToken(Unauthorized):
+    """A verification token that is malformed, badly signed or expired."""
+
+    code = "invalid_verification_token"

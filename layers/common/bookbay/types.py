@@ -31,6 +31,11 @@ CountryCode = Annotated[
     StringConstraints(pattern=r"^[A-Z]{2}$"),
     Field(description="ISO 3166 two-letter country code", examples=["US"]),
 ]
+OtpCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{6}$"),
+    Field(description="The 6-digit one-time code that was sent", examples=["042137"]),
+]
 AppointmentType = Literal["in_store", "online", "at_home"]
 APPOINTMENT_TYPES: tuple[AppointmentType, ...] = ("in_store", "online", "at_home")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

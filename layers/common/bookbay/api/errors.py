@@ -27,6 +27,9 @@ class ErrorInfo(BaseModel):
     alternatives: list[AlternativeSlot] | None = Field(
         default=None, description="The next free slots (409 slot_unavailable)"
     )
+    retry_after: int | None = Field(
+        default=None, description="Seconds until it may be tried again (429; also the Retry-After header)"
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -32,6 +32,8 @@ STATUS_BY_EXCEPTION: dict[type[exc.DomainError], HTTPStatus] = {
     exc.Forbidden: HTTPStatus.FORBIDDEN,
     exc.Unauthorized: HTTPStatus.UNAUTHORIZED,
     exc.ShopNotConfigured: HTTPStatus.SERVICE_UNAVAILABLE,
+    exc.TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
+    exc.InvalidCode: HTTPStatus.BAD_REQUEST,
 }
 
 SECURITY_HEADERS = {
@@ -56,6 +58,7 @@ def error_response(
     message: str,
     details: list[dict[str, Any]] | None = None,
     extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response[str]:
     error: dict[str, Any] = {**(extra or {}), "code": code, "message": message}
     if details:
@@ -64,7 +67,7 @@ def error_response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"error": error}),
-        headers=dict(SECURITY_HEADERS),
+        headers={**SECURITY_HEADERS, **(headers or {})},
     )
 
 
@@ -130,7 +133,8 @@ def make_resolver(*, json_api: bool = True) -> BookbayResolver:
     def _domain_error(error: exc.DomainError) -> Response[str]:
         status = status_for(error)
         logger.info("domain error", extra={"error_code": error.code, "status": int(status)})
-        return error_response(status, error.code, error.message, error.details, error.extra)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, exc.TooManyRequests) else None
+        return error_response(status, error.code, error.message, error.details, error.extra, headers)
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response[str]:

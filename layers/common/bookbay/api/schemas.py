@@ -19,7 +19,7 @@ from bookbay.domain.catalog import (
     Shop,
     ShopSettings,
 )
-from bookbay.types import SLUG_PATTERN, AppointmentType, LocationId, ServiceId, Weekday
+from bookbay.types import SLUG_PATTERN, AppointmentType, LocationId, OtpCode, ServiceId, Weekday, Zip
 
 
 # ---------------------------------------------------------------- catalog
@@ -211,3 +211,60 @@ class SettingsPatch(BaseModel):
     changes: dict[str, object] = Field(
         min_length=1, description='Settings to change, e.g. {"booking_mode": "instant"}'
     )
+
+
+# ---------------------------------------------------------------- verification
+class VerificationCodeRequest(BaseModel):
+    """POST /v1/verification/codes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Channel = Field(description="sms or email (one the shop offers)")
+    to: str = Field(
+        min_length=3,
+        max_length=254,
+        description="The phone number (sms) or e-mail address (email) to send the code to",
+        examples=["+15125550100"],
+    )
+
+
+class VerificationCodeAccepted(BaseModel):
+    """The same answer whether or not a customer has that phone or e-mail."""
+
+    expires_in: int = Field(description="Seconds the code is valid")
+    resend_after: int = Field(description="Seconds before another code may be requested")
+
+
+class VerificationCheckRequest(BaseModel):
+    """POST /v1/verification/checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    to: str = Field(
+        min_length=3, max_length=254, description="The phone number or e-mail address the code was sent to"
+    )
+    code: OtpCode
+    zip: Zip | None = Field(default=None, description="Only show saved addresses in this ZIP code")
+
+
+class RecordChoiceOut(BaseModel):
+    id: str = Field(description="Pass as vehicle_id when booking")
+    label: str = Field(description="e.g. 2019 Toyota Camry")
+
+
+class MaskedAddressOut(BaseModel):
+    id: str = Field(description="Pass as address_id when booking")
+    masked: str = Field(description="The street, masked: enough for its owner to recognize")
+
+
+class RecognizedCustomerOut(BaseModel):
+    first_name: str
+    vehicles: list[RecordChoiceOut]
+    addresses: list[MaskedAddressOut]
+
+
+class VerificationCheckResponse(BaseModel):
+    verification_token: str = Field(description="Send as `Authorization: Bearer <token>` when booking")
+    expires_in: int = Field(description="Seconds the token is valid")
+    returning_customer: bool
+    customer: RecognizedCustomerOut | None = Field(description="Null for a new customer")

@@ -114,3 +114,18 @@ def slot_sk(start_utc: datetime) -> str:
 def slot_start(sk: str) -> datetime:
     """The aware UTC start a slot sort key names (the inverse of ``slot_sk``)."""
     return datetime.strptime(sk.removeprefix(SLOT_PREFIX), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- verification codes and rate limits
+CODE_SK = "CODE"
+RATE_SK = "RATE"
+
+
+def code_pk(destination_digest: str) -> str:
+    """CODE#<HMAC of the normalized destination>: never the phone or e-mail itself."""
+    return f"CODE#{destination_digest}"
+
+
+def rate_pk(kind: str, subject: str, window_start: int) -> str:
+    """RATE#<kind>#<subject>#<window start, epoch seconds>: one fixed-window counter."""
+    return f"RATE#{kind}#{subject}#{window_start}"

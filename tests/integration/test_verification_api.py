@@ -1,0 +1,394 @@
+"""POST /v1/verification/codes and /checks in process on moto: codes stored only as an HMAC, the
+limits (checks per code, sends per destination, cooldown, countries), recognition of a customer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from bookbay.domain.booking import CustomerAddress, CustomerSummary, Vehicle
+from bookbay.domain.catalog import Address
+from bookbay.domain.verification import code_digest, destination_digest
+from bookbay.models import keys
+from bookbay.models.customers import AddressItem, CustomerLookupItem, VehicleItem
+from bookbay.repositories.catalog import CatalogRepository
+from tests.integration.conftest import REGION, Stack
+from tests.support import FakeLambdaContext, load_event, response_json, with_body
+
+PHONE = "+15125550199"
+EMAIL = "pat.returning@example.com"
+START = datetime(2026, 11, 23, 15, 0, 3, tzinfo=UTC)
+
+Post = Callable[..., dict[str, Any]]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(verification_app: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock(START)
+    monkeypatch.setattr(verification_app, "clock", fake)
+    return fake
+
+
+def _post(app: ModuleType, event_name: str, body: dict[str, Any], ip: str) -> dict[str, Any]:
+    event = with_body(load_event(event_name), json.dumps(body))
+    event["requestContext"]["identity"]["sourceIp"] = ip
+    response: dict[str, Any] = app.lambda_handler(event, FakeLambdaContext())
+    return response
+
+
+@pytest.fixture
+def send(verification_app: ModuleType, clock: Clock) -> Post:
+    def post(to: str = PHONE, channel: str = "sms", ip: str = "203.0.113.10") -> dict[str, Any]:
+        return _post(verification_app, "verification_codes_post", {"channel": channel, "to": to}, ip)
+
+    return post
+
+
+@pytest.fixture
+def check(verification_app: ModuleType, clock: Clock) -> Post:
+    def post(code: str, to: str = PHONE, zip_code: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"to": to, "code": code}
+        if zip_code:
+            body["zip"] = zip_code
+        return _post(verification_app, "verification_checks_post", body, "203.0.113.10")
+
+    return post
+
+
+def table(stack: Stack) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    deserialize = TypeDeserializer().deserialize
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(TableName=stack.table_name, ConsistentRead=True):
+        items.extend({k: deserialize(v) for k, v in raw.items()} for raw in page["Items"])
+    return items
+
+
+def sent_codes(stack: Stack) -> list[str]:
+    """The codes in the outbox's messages, oldest first."""
+    messages = sorted(
+        (i for i in table(stack) if i["PK"].startswith("OUTBOX#") and i.get("reference") == "verification"),
+        key=lambda i: i["PK"],
+    )
+    return [re.match(r"^(\d{6}) is your ", m["text"]).group(1) for m in messages]  # type: ignore[union-attr]
+
+
+def last_code(stack: Stack) -> str:
+    return sent_codes(stack)[-1]
+
+
+def accepted(response: dict[str, Any]) -> dict[str, Any]:
+    assert response["statusCode"] == 202, response["body"]
+    answer: dict[str, Any] = response_json(response)
+    return answer
+
+
+def error_of(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
+    assert response["statusCode"] == status, response["body"]
+    error: dict[str, Any] = response_json(response)["error"]
+    assert error["code"] == code and error["message"]
+    return error
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def set_settings(stack: Stack, **changes: Any) -> None:
+    repo = CatalogRepository(stack.table_name, REGION)
+    catalog, version = repo.catalog_and_version()
+    repo.save_settings(
+        catalog.shop, catalog.shop.settings.model_copy(update=changes), expected_version=version
+    )
+
+
+def add_customer(*, do_not_service: bool = False) -> CustomerSummary:
+    summary = CustomerSummary(
+        customer_id="c0ffee0000000001",
+        first_name="Pat",
+        last_name="Returning",
+        phone=PHONE,
+        email=EMAIL,
+        do_not_service=do_not_service,
+    )
+    for pk, sk in ((keys.phone_pk(PHONE), keys.PHONE_SK), (keys.email_pk(EMAIL), keys.EMAIL_SK)):
+        CustomerLookupItem(
+            pk, sk, customer_id=summary.customer_id, summary=summary.model_dump(mode="json")
+        ).save()
+    owner = keys.customer_pk(summary.customer_id)
+    vehicle = Vehicle(id="a" * 20, year=2019, make="Toyota", model="Camry")
+    VehicleItem(owner, keys.vehicle_sk(vehicle.id), body=vehicle.model_dump(mode="json")).save()
+    for address_id, line1, zip_code in (("b" * 20, "123 Main St", "78701"), ("c" * 20, "9 Oak Ave", "85016")):
+        address = CustomerAddress(
+            id=address_id,
+            address=Address(line1=line1, city="Austin", state="TX", zip=zip_code),
+            canonical=line1.upper(),
+        )
+        AddressItem(owner, keys.address_sk(address_id), body=address.model_dump(mode="json")).save()
+    return summary
+
+
+# ------------------------------------------------------------------------------ sending
+def test_a_code_is_sent_through_the_outbox_and_stored_only_as_an_hmac(
+    seeded: Stack, verification_app: ModuleType, send: Post
+) -> None:
+    # When a code is requested by SMS
+    answer = accepted(send())
+
+    # Then the answer says how long it lasts, and the outbox holds the SMS with the code
+    assert answer == {"expires_in": 600, "resend_after": 30}
+    items = table(seeded)
+    (message,) = [i for i in items if i["PK"].startswith("OUTBOX#")]
+    code = last_code(seeded)
+    assert message["to_address"] == PHONE and message["channel"] == "sms"
+    assert message["text"] == f"{code} is your Bookbay Demo Auto verification code. It expires in 10 minutes."
+    # And the stored code is keyed and stored by HMACs only: no code, no phone number anywhere else
+    key = verification_app.tokens.code_key()
+    (stored,) = [i for i in items if i["PK"].startswith("CODE#")]
+    assert stored["PK"] == f"CODE#{destination_digest(key, PHONE)}"
+    assert stored["code_hash"] == code_digest(key, PHONE, code)
+    assert stored["expires_at"] == int((START + timedelta(minutes=10)).timestamp())
+    for item in items:
+        if not item["PK"].startswith(("OUTBOX#", "SHOP", "LOCATION#", "SERVICE#")):
+            assert code not in json.dumps(item, default=str) and PHONE not in json.dumps(item, default=str)
+
+
+def test_an_unknown_destination_gets_the_same_answer_as_a_customer(seeded: Stack, send: Post) -> None:
+    add_customer()
+    known = send(to=PHONE)
+    unknown = send(to="+15125550142")
+    assert known["statusCode"] == unknown["statusCode"] == 202
+    assert response_json(known) == response_json(unknown)
+
+
+def test_a_resend_within_30_seconds_is_refused_with_retry_after(send: Post, clock: Clock) -> None:
+    accepted(send())
+    clock.advance(seconds=10)
+    refused = send()
+    error_of(refused, 429, "too_many_requests")
+    assert refused["multiValueHeaders"]["Retry-After"] == ["20"]
+    clock.advance(seconds=20)
+    accepted(send())
+
+
+def test_a_sixth_send_within_10_minutes_is_refused_with_retry_after(send: Post, clock: Clock) -> None:
+    for _ in range(5):
+        accepted(send())
+        clock.advance(seconds=31)
+    refused = send()
+    error = error_of(refused, 429, "too_many_requests")
+    # The window of START (15:00:03) ends at 15:10:00; 5 x 31 s later it is 15:02:38.
+    assert refused["multiValueHeaders"]["Retry-After"] == ["442"]
+    assert error["retry_after"] == 442
+    clock.advance(seconds=442)
+    accepted(send())
+
+
+def test_one_client_address_may_not_send_to_many_destinations(send: Post) -> None:
+    for n in range(20):
+        accepted(send(to=f"+1512555{n:04d}"))
+    error_of(send(to="+15125559999"), 429, "too_many_requests")
+    accepted(send(to="+15125559999", ip="198.51.100.7"))
+
+
+def test_sms_to_a_country_the_shop_does_not_allow_is_refused(send: Post, seeded: Stack) -> None:
+    error_of(send(to="+442079460958"), 422, "channel_not_offered")
+    assert not [i for i in table(seeded) if i["PK"].startswith(("OUTBOX#", "CODE#"))]
+
+
+def test_a_channel_the_shop_does_not_offer_is_refused(seeded: Stack, send: Post) -> None:
+    set_settings(seeded, verification_channels=["email"])
+    error_of(send(), 422, "channel_not_offered")
+    accepted(send(to=EMAIL, channel="email"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"channel": "sms", "to": "not a phone"},
+        {"channel": "email", "to": "nope"},
+        {"channel": "fax", "to": PHONE},
+    ],
+)
+def test_bad_input_is_a_422(verification_app: ModuleType, body: dict[str, Any]) -> None:
+    response = _post(verification_app, "verification_codes_post", body, "203.0.113.10")
+    assert response["statusCode"] == 422, response["body"]
+
+
+# ------------------------------------------------------------------------------ checking
+def test_the_right_code_gives_a_token_for_a_new_customer(
+    verification_app: ModuleType, seeded: Stack, send: Post, check: Post
+) -> None:
+    accepted(send())
+    response = check(last_code(seeded))
+    assert response["statusCode"] == 200, response["body"]
+    answer = response_json(response)
+    assert answer["returning_customer"] is False and answer["customer"] is None
+    assert answer["expires_in"] == 1800
+    identity = verification_app.tokens.verify(answer["verification_token"], START)
+    assert (identity.destination, identity.channel, identity.customer_id) == (PHONE, "sms", None)
+
+
+def test_a_code_is_single_use(seeded: Stack, send: Post, check: Post) -> None:
+    accepted(send())
+    code = last_code(seeded)
+    assert check(code)["statusCode"] == 200
+    error_of(check(code), 410, "code_expired")
+
+
+def test_a_code_expires_after_10_minutes(seeded: Stack, send: Post, check: Post, clock: Clock) -> None:
+    accepted(send())
+    clock.advance(minutes=10)
+    error_of(check(last_code(seeded)), 410, "code_expired")
+
+
+def test_a_wrong_code_is_a_400_and_a_sixth_check_is_refused_even_with_the_right_code(
+    seeded: Stack, send: Post, check: Post
+) -> None:
+    accepted(send())
+    code = last_code(seeded)
+    for _ in range(5):
+        error_of(check(wrong(code)), 400, "invalid_code")
+    error_of(check(code), 410, "code_expired")
+
+
+def test_failures_are_counted_per_destination_across_resends(
+    seeded: Stack, send: Post, check: Post, clock: Clock
+) -> None:
+    # Given 10 wrong codes over two codes sent to one phone
+    for _ in range(2):
+        accepted(send())
+        for _ in range(5):
+            error_of(check(wrong(last_code(seeded))), 400, "invalid_code")
+        clock.advance(seconds=31)
+    # Then even the right code of a third one is refused for now
+    accepted(send())
+    error_of(check(last_code(seeded)), 429, "too_many_requests")
+
+
+def test_a_check_without_any_code_sent_is_a_410(check: Post) -> None:
+    error_of(check("123456"), 410, "code_expired")
+
+
+def test_a_returning_customer_sees_vehicles_and_masked_addresses_in_the_zip(
+    verification_app: ModuleType, seeded: Stack, send: Post, check: Post
+) -> None:
+    customer = add_customer()
+    accepted(send(to=EMAIL, channel="email"))
+    response = check(last_code(seeded), to=EMAIL.upper(), zip_code="78701")
+    assert response["statusCode"] == 200, response["body"]
+    answer = response_json(response)
+    assert answer["returning_customer"] is True
+    assert answer["customer"] == {
+        "first_name": "Pat",
+        "vehicles": [{"id": "a" * 20, "label": "2019 Toyota Camry"}],
+        "addresses": [{"id": "b" * 20, "masked": "1** M*** St"}],
+    }
+    identity = verification_app.tokens.verify(answer["verification_token"], START)
+    assert (identity.destination, identity.channel, identity.customer_id) == (
+        EMAIL,
+        "email",
+        customer.customer_id,
+    )
+
+
+def test_without_a_zip_every_address_is_shown(seeded: Stack, send: Post, check: Post) -> None:
+    add_customer()
+    accepted(send())
+    answer = response_json(check(last_code(seeded)))
+    assert [a["masked"] for a in answer["customer"]["addresses"]] == ["1** M*** St", "9 O** Ave"]
+
+
+def test_do_not_service_is_not_revealed(seeded: Stack, send: Post, check: Post) -> None:
+    add_customer(do_not_service=True)
+    accepted(send())
+    answer = response_json(check(last_code(seeded)))
+    assert answer["returning_customer"] is True and answer["customer"]["first_name"] == "Pat"
+    assert "do_not_service" not in json.dumps(answer)
+
+
+# ------------------------------------------------------------------------------ logs
+class _EveryLine(logging.Handler):
+    """Keeps each record as the function's JSON formatter writes it, and every field it carries."""
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+        self.lines.append(json.dumps({k: str(v) for k, v in vars(record).items()}))
+
+
+def test_no_code_phone_number_or_email_address_appears_in_any_log_line(
+    verification_app: ModuleType,
+    seeded: Stack,
+    send: Post,
+    check: Post,
+    clock: Clock,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # Given every log record of the run (the function's at DEBUG, everything else's at INFO)
+    service_logger = verification_app.logger
+    every_line = _EveryLine(service_logger.registered_formatter)
+    root = logging.getLogger()
+    previous = (service_logger.log_level, root.level)
+    service_logger.setLevel("DEBUG")
+    root.setLevel(logging.INFO)
+    service_logger.addHandler(every_line)
+    root.addHandler(every_line)
+    add_customer()
+    codes: list[str] = []
+    try:
+        # When a whole flow runs: sends, a refused resend and country, wrong and right checks, SMS and e-mail
+        accepted(send())
+        codes.append(last_code(seeded))
+        error_of(send(), 429, "too_many_requests")
+        error_of(send(to="+442079460958"), 422, "channel_not_offered")
+        error_of(check(wrong(codes[-1])), 400, "invalid_code")
+        assert check(codes[-1])["statusCode"] == 200
+        error_of(check(codes[-1]), 410, "code_expired")
+        accepted(send(to=EMAIL, channel="email"))
+        codes.append(last_code(seeded))
+        assert check(codes[-1], to=EMAIL, zip_code="78701")["statusCode"] == 200
+        clock.advance(seconds=31)
+        accepted(send(to="+15125550142"))
+        codes.append(last_code(seeded))
+        error_of(check(wrong(codes[-1]), to="+15125550142"), 400, "invalid_code")
+    finally:
+        service_logger.removeHandler(every_line)
+        root.removeHandler(every_line)
+        service_logger.setLevel(previous[0])
+        root.setLevel(previous[1])
+
+    # Then no line holds a code, a full phone number (in any spelling) or a full e-mail address
+    captured = capfd.readouterr()
+    lines = [*every_line.lines, *captured.out.splitlines(), *captured.err.splitlines()]
+    assert sum("verification code sent" in line for line in every_line.lines) >= 3  # the logs were captured
+    forbidden = [*codes, PHONE, PHONE[1:], PHONE[2:], "+442079460958", "442079460958", "2079460958"]
+    forbidden += ["+15125550142", "15125550142", "5125550142", EMAIL, EMAIL.split("@", 1)[0]]
+    # (a code is matched as a whole number, so a timestamp that happens to contain its digits is no leak)
+    patterns = [re.compile(rf"(?<![0-9]){re.escape(word)}(?![0-9])") for word in forbidden]
+    leaks = [(p.pattern, line) for line in lines for p in patterns if p.search(line)]
+    assert leaks == []
