@@ -23,7 +23,7 @@ from bookbay.models.customers import CustomerLookupItem
 from bookbay.repositories.booking import BookingRepository, CustomerLookup
 from bookbay.repositories.catalog import CatalogRepository
 from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
-from tests.support import load_event, response_json, with_body
+from tests.support import error_of, load_event, response_json, with_body
 
 pytestmark = pytest.mark.integration
 
@@ -107,13 +107,6 @@ def created(response: dict[str, Any]) -> dict[str, Any]:
     assert response["statusCode"] == 201, response["body"]
     answer: dict[str, Any] = response_json(response)
     return answer
-
-
-def error_of(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
-    assert response["statusCode"] == status, response["body"]
-    error: dict[str, Any] = response_json(response)["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 # ------------------------------------------------------------------------------ a new customer

@@ -22,7 +22,7 @@ from bookbay.models import keys
 from bookbay.models.customers import AddressItem, CustomerLookupItem, VehicleItem
 from bookbay.repositories.catalog import CatalogRepository
 from tests.integration.conftest import REGION, Stack
-from tests.support import FakeLambdaContext, load_event, response_json, with_body
+from tests.support import FakeLambdaContext, error_of, load_event, response_json, with_body
 
 PHONE = "+15125550199"
 EMAIL = "pat.returning@example.com"
@@ -101,13 +101,6 @@ def accepted(response: dict[str, Any]) -> dict[str, Any]:
     assert response["statusCode"] == 202, response["body"]
     answer: dict[str, Any] = response_json(response)
     return answer
-
-
-def error_of(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
-    assert response["statusCode"] == status, response["body"]
-    error: dict[str, Any] = response_json(response)["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def wrong(code: str) -> str:

@@ -77,3 +77,11 @@ def load_function(name: str, env: dict[str, str]) -> ModuleType:
 
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def error_of(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
+    """The error object of a handler's answer, after checking its status, code and message."""
+    assert response["statusCode"] == status, response["body"]
+    error: dict[str, Any] = response_json(response)["error"]
+    assert error["code"] == code and error["message"]
+    return error
