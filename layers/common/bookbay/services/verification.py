@@ -63,17 +63,16 @@ def send_code(
     key = tokens.code_key()
     digest = v.destination_digest(key, destination)
 
-    ip_window = v.window_of(now, v.SEND_WINDOW)
-    if not repo.count("IP", v.ip_digest(key, source_ip), ip_window, v.MAX_SENDS_PER_IP):
+    window = v.window_of(now, v.SEND_WINDOW)  # per IP and per destination alike
+    if not repo.count("IP", v.ip_digest(key, source_ip), window, v.MAX_SENDS_PER_IP):
         logger.info("verification send refused", extra={"limit": "ip"})
         raise TooManyRequests(
-            "Too many codes requested; try again later.", retry_after=ip_window.seconds_left(now)
+            "Too many codes requested; try again later.", retry_after=window.seconds_left(now)
         )
     last = repo.last_sent(digest)
     if last is not None and (wait := v.cooldown_left(last, now)):
         logger.info("verification send refused", extra={"limit": "cooldown"})
         raise TooManyRequests("A code was just sent; wait before asking for another.", retry_after=wait)
-    window = v.window_of(now, v.SEND_WINDOW)
     if not repo.count("SEND", digest, window, v.MAX_SENDS_PER_DESTINATION):
         logger.info("verification send refused", extra={"limit": "destination"})
         raise TooManyRequests(
