@@ -38,6 +38,7 @@ from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.booking import BookingRepository
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services import booking
+from bookbay.services.verification_tokens import VerificationTokens, secrets_manager_source
 
 IDEMPOTENCY_HOURS = 24
 
@@ -45,6 +46,8 @@ config = BookingConfig.from_env()
 catalog_repo = CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds)
 booking_repo = BookingRepository(config.table_name, config.region)
 availability_repo = AvailabilityRepository(config.table_name, config.region)
+# The signing secret is read (and cached) only when a request carries a verification token.
+tokens = VerificationTokens(secrets_manager_source(config.signing_key_secret_arn))
 persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table)
 idempotency = IdempotencyConfig(
     event_key_jmespath="key",
@@ -66,6 +69,7 @@ def _book(*, attempt: dict[str, Any], verification_token: str | None) -> dict[st
         availability_repo=availability_repo,
         configured_base_url=config.public_base_url,
         verification_token=verification_token,
+        tokens=tokens,
     )
     answer = BookingResponse(appointment=AppointmentOut.of(result.appointment), manage_url=result.manage_url)
     return answer.model_dump(mode="json")
@@ -80,11 +84,18 @@ book_once: Callable[..., dict[str, Any]] = idempotent_function(
     "/v1/appointments",
     summary="Book an appointment",
     description=(
-        "Books the slot for the customer (recognized by phone, then e-mail; new ones are created) and "
-        "sends the confirmation e-mails. A shop in request mode answers status `requested` (staff "
-        "confirm), in instant mode `confirmed`. A taken slot is a 409 `slot_unavailable` with the "
-        "next free `alternatives`. Send a unique `Idempotency-Key` per booking: retrying with it "
-        "returns the first answer and never books twice."
+        "Books the slot and sends the confirmation e-mails. With a verification token (from "
+        "`/v1/verification/checks` or `/v1/identity/known-source`) the booking goes on the verified "
+        "customer, who may leave out `customer` and (known-source link) the vehicle; a new customer's "
+        "verified phone or e-mail becomes the profile. Without one (shops that do not require "
+        "verification; else a 401 `verification_required`) the customer is recognized by phone, then "
+        "e-mail. What differs from the record becomes a proposed change for staff. With the shop's "
+        "takeover setting on, an unrecognized booker at an address on file books on that address's "
+        "customer, with a note for staff. A Do Not Service customer gets a 403 "
+        "`booking_not_available`. A shop in request mode answers status `requested` (staff confirm), "
+        "in instant mode `confirmed`. A taken slot is a 409 `slot_unavailable` with the next free "
+        "`alternatives`. Send a unique `Idempotency-Key` per booking: retrying with it returns the "
+        "first answer and never books twice."
     ),
     tags=["booking"],
     responses={

@@ -1,5 +1,6 @@
-"""Public verification: POST /v1/verification/codes (send a one-time code) and
-POST /v1/verification/checks (check it; a verification token, and a returning customer's choices).
+"""Public verification: POST /v1/verification/codes (send a one-time code),
+POST /v1/verification/checks (check it; a verification token, and a returning customer's choices)
+and POST /v1/identity/known-source (a known-source link plus one matching phone or e-mail).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.api.schemas import (
+    KnownSourceRequest,
+    KnownSourceResponse,
     MaskedAddressOut,
     RecognizedCustomerOut,
     RecordChoiceOut,
@@ -30,14 +33,17 @@ from bookbay.config import VerificationConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.outbox import OutboxRepository
+from bookbay.repositories.source_links import SourceLinkRepository
 from bookbay.repositories.verification import VerificationRepository
-from bookbay.services import verification
+from bookbay.services import source_links, verification
+from bookbay.services.verification import RecognizedCustomer
 from bookbay.services.verification_tokens import VerificationTokens, secrets_manager_source
 
 config = VerificationConfig.from_env()
 catalog_repo = CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds)
 verification_repo = VerificationRepository(config.table_name, config.region)
 outbox_repo = OutboxRepository(config.table_name, config.region)
+source_link_repo = SourceLinkRepository(config.table_name, config.region)
 tokens = VerificationTokens(secrets_manager_source(config.signing_key_secret_arn))
 clock: Callable[[], datetime] = partial(datetime.now, UTC)
 app = make_resolver()
@@ -95,18 +101,55 @@ def check_code(request: Annotated[VerificationCheckRequest, Body()]) -> Verifica
     passed = verification.check_code(
         verification_repo, tokens, to=request.to, code=request.code, zip_code=request.zip, now=clock()
     )
-    customer = passed.customer
     return VerificationCheckResponse(
         verification_token=passed.verification_token,
         expires_in=passed.expires_in,
-        returning_customer=customer is not None,
-        customer=None
-        if customer is None
-        else RecognizedCustomerOut(
-            first_name=customer.first_name,
-            vehicles=[RecordChoiceOut(id=c.id, label=c.label) for c in customer.vehicles],
-            addresses=[MaskedAddressOut(id=c.id, masked=c.label) for c in customer.addresses],
-        ),
+        returning_customer=passed.customer is not None,
+        customer=None if passed.customer is None else _customer_out(passed.customer),
+    )
+
+
+@app.post(
+    "/v1/identity/known-source",
+    summary="Confirm a known-source link with one phone number or e-mail address",
+    description=(
+        "For a customer who came from a known-source link (a campaign or vehicle-profile link): "
+        "`source_token` is the link's `src`, plus exactly ONE of `phone` / `email`. When it is on the "
+        "link's customer's profile: a verification token (30 minutes) for booking without a code, the "
+        "customer's first name, vehicles and masked addresses (only those in `zip` when given), and "
+        "the link's vehicle to book without choosing again. Otherwise, and for an unknown, expired or "
+        "locked link, the same 403 `identity_mismatch`; after 5 items that do not match, the link "
+        "locks. Both or neither of `phone` / `email`: a 422."
+    ),
+    tags=["verification"],
+    responses={200: {"description": "Confirmed"}, **error_responses(400, 403, 415)},
+)
+def check_known_source(request: Annotated[KnownSourceRequest, Body()]) -> KnownSourceResponse:
+    passed = source_links.check_known_source(
+        source_link_repo,
+        verification_repo,
+        tokens,
+        source_token=request.source_token,
+        phone=request.phone,
+        email=request.email,
+        zip_code=request.zip,
+        now=clock(),
+    )
+    return KnownSourceResponse(
+        verification_token=passed.verification_token,
+        expires_in=passed.expires_in,
+        customer=_customer_out(passed.customer),
+        vehicle=None
+        if passed.vehicle is None
+        else RecordChoiceOut(id=passed.vehicle.id, label=passed.vehicle.label),
+    )
+
+
+def _customer_out(customer: RecognizedCustomer) -> RecognizedCustomerOut:
+    return RecognizedCustomerOut(
+        first_name=customer.first_name,
+        vehicles=[RecordChoiceOut(id=c.id, label=c.label) for c in customer.vehicles],
+        addresses=[MaskedAddressOut(id=c.id, masked=c.label) for c in customer.addresses],
     )
 
 

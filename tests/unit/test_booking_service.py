@@ -14,14 +14,23 @@ from pydantic import ValidationError
 from bookbay.api.schemas import BookingRequest
 from bookbay.domain.addresses import canonical_address
 from bookbay.domain.availability import SlotUsage
-from bookbay.domain.booking import Appointment, CustomerAddress, CustomerSummary, Vehicle
-from bookbay.domain.catalog import Address, Catalog, HolidaySettings
+from bookbay.domain.booking import (
+    Appointment,
+    CustomerAddress,
+    CustomerProfile,
+    CustomerSummary,
+    Takeover,
+    Vehicle,
+    VerifiedVia,
+)
+from bookbay.domain.catalog import Address, Catalog, Channel, HolidaySettings
 from bookbay.domain.ids import stable_id
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import (
     AppointmentTypeNotOffered,
     BookingNotAvailable,
     CustomerChanged,
+    InvalidVerificationToken,
     LocationNotFound,
     ServiceNotFound,
     ShopNotConfigured,
@@ -31,8 +40,9 @@ from bookbay.exceptions import (
     ZipNotServed,
 )
 from bookbay.models import keys
-from bookbay.repositories.booking import BookingPlan, CustomerLookup
+from bookbay.repositories.booking import AddressOwner, BookingPlan, CustomerLookup
 from bookbay.services.booking import BookingResult, book, checked_address
+from bookbay.services.verification_tokens import VerificationTokens
 from bookbay.shopfile import read_shop_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,15 +75,36 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.lookups: dict[tuple[str, str], CustomerSummary] = {}
+        self.profiles: dict[str, CustomerProfile] = {}
+        self.address_owners: dict[str, AddressOwner] = {}
         self.parts: dict[tuple[str, str], Vehicle | CustomerAddress] = {}
         self.plans: list[BookingPlan] = []
         self.failures: list[Exception] = []
         self.lookup_calls = 0
         self.part_calls = 0
 
-    def lookup(self, phone: str, email: str) -> CustomerLookup:
+    def lookup(
+        self,
+        phone: str | None,
+        email: str | None,
+        *,
+        verified: str | None = None,
+        customer_id: str | None = None,
+        address_canonical: str | None = None,
+    ) -> CustomerLookup:
         self.lookup_calls += 1
-        return CustomerLookup(self.lookups.get(("phone", phone)), self.lookups.get(("email", email)))
+        kind = "email" if verified and "@" in verified else "phone"
+        return CustomerLookup(
+            by_phone=self.lookups.get(("phone", phone or "")),
+            by_email=self.lookups.get(("email", email or "")),
+            by_verified=self.lookups.get((kind, verified)) if verified else None,
+            profile=self.profiles.get(customer_id or ""),
+            address_owner=self.address_owners.get(address_canonical or ""),
+        )
+
+    def customer_summary(self, customer_id: str) -> CustomerSummary | None:
+        profile = self.profiles.get(customer_id)
+        return profile.summary() if profile else None
 
     def customer_parts(
         self, customer_id: str, vehicle_id: str | None, address_id: str | None
@@ -150,6 +181,19 @@ class Harness:
         self.store = FakeStore()
         self.usage = FakeUsage()
         self.messages = FakeMessages()
+        self.tokens = VerificationTokens(lambda: b"unit-test-signing-key-0123456789")
+
+    def token(
+        self,
+        destination: str,
+        customer_id: str | None = None,
+        *,
+        vehicle_id: str | None = None,
+        via: VerifiedVia = "code",
+        now: datetime = NOW,
+    ) -> str:
+        channel: Channel = "email" if "@" in destination else "sms"
+        return self.tokens.issue(destination, channel, customer_id, now, vehicle_id=vehicle_id, via=via)
 
     def book(self, request: BookingRequest, *, token: str | None = None) -> BookingResult:
         return book(
@@ -159,6 +203,7 @@ class Harness:
             booking_repo=self.store,
             availability_repo=self.usage,
             verification_token=token,
+            tokens=self.tokens,
             messages=self.messages,
             new_appointment_id=lambda: "appointment-1",
         )
@@ -264,13 +309,23 @@ def test_without_any_base_url_the_shop_is_not_configured() -> None:
 
 
 # ------------------------------------------------------------------------------ verification
-@pytest.mark.parametrize("token", [None, "some-token"])
-def test_a_shop_requiring_verification_refuses_bookings_until_tokens_exist(token: str | None) -> None:
+def test_a_shop_requiring_verification_refuses_bookings_without_a_token() -> None:
     h = Harness(demo_catalog(require_verification=True))
     with pytest.raises(VerificationRequired) as refused:
-        h.book(booking(), token=token)
+        h.book(booking())
     assert refused.value.code == "verification_required"
     assert h.store.lookup_calls == 0 and h.store.plans == []
+
+
+@pytest.mark.parametrize("require", [True, False])
+def test_a_bad_or_expired_token_is_refused_whatever_the_setting(require: bool) -> None:
+    h = Harness(demo_catalog(require_verification=require))
+    expired = h.token(PHONE, now=NOW - timedelta(minutes=31))
+    forged = VerificationTokens(lambda: b"another-key-another-key-0123456").issue(PHONE, "sms", None, NOW)
+    for token in ("not-a-token", expired, forged):
+        with pytest.raises(InvalidVerificationToken):
+            h.book(booking(), token=token)
+    assert h.store.plans == []
 
 
 # ------------------------------------------------------------------------------ returning customers
@@ -296,8 +351,9 @@ def test_a_returning_customer_by_phone_changes_nothing_on_file_and_proposes_the_
     plan = h.plan
     assert plan.new_profile is None and plan.customer.customer_id == "customer-1"
     assert plan.appointment.customer_id == "customer-1"
-    # The new e-mail is added as a lookup; names compare without case
-    assert plan.new_lookups == ("email",)
+    # The unverified new e-mail is only proposed (a lookup would let it see the profile); names
+    # compare without case
+    assert plan.new_lookups == ()
     changes = {c.field: (c.current, c.proposed) for c in plan.proposed_changes}
     assert changes == {"last_name": ("Rivera", "Rivera-Lopez"), "email": ("old@example.com", EMAIL)}
     assert all(
@@ -308,12 +364,12 @@ def test_a_returning_customer_by_phone_changes_nothing_on_file_and_proposes_the_
     assert plan.vehicle is not None and plan.vehicle.id == stable_id("customer-1", "2019|honda|civic")
 
 
-def test_a_returning_customer_by_email_gets_the_new_phone_added_and_proposed(h: Harness) -> None:
+def test_a_returning_customer_by_email_gets_the_new_phone_proposed(h: Harness) -> None:
     h.store.remember(known(phone="+15125550999"))
     h.book(booking())
     plan = h.plan
     assert plan.customer.customer_id == "customer-1" and plan.new_profile is None
-    assert plan.new_lookups == ("phone",)
+    assert plan.new_lookups == ()
     assert [(c.field, c.current, c.proposed) for c in plan.proposed_changes] == [
         ("phone", "+15125550999", PHONE)
     ]
@@ -342,7 +398,8 @@ def test_do_not_service_customers_get_a_polite_refusal_and_nothing_is_written(h:
     with pytest.raises(BookingNotAvailable) as refused:
         h.book(booking())
     assert refused.value.code == "booking_not_available"
-    assert "+15125550100" in refused.value.message and "Rivera" not in refused.value.message
+    assert "+1 512-555-0100" in refused.value.message and "Rivera" not in refused.value.message
+    assert refused.value.extra["phone"] == "+15125550100"
     assert h.store.plans == []
 
 
@@ -558,3 +615,196 @@ def test_the_slot_keys_of_an_appointment_are_its_utc_slot_starts(h: Harness) -> 
         "SLOT#2026-11-24T16:30:00Z",
         "SLOT#2026-11-24T17:00:00Z",
     ]
+
+
+# ------------------------------------------------------------------------------ verified bookers
+def profile_of(summary: CustomerSummary) -> CustomerProfile:
+    return CustomerProfile(
+        id=summary.customer_id,
+        first_name=summary.first_name,
+        last_name=summary.last_name,
+        phone=summary.phone,
+        email=summary.email,
+        do_not_service=summary.do_not_service,
+        source="web",
+        created_at=NOW - timedelta(days=90),
+    )
+
+
+def on_file(h: Harness, summary: CustomerSummary) -> None:
+    h.store.remember(summary)
+    h.store.profiles[summary.customer_id] = profile_of(summary)
+
+
+def test_a_new_customer_verified_by_sms_gets_the_verified_phone_as_the_profile() -> None:
+    h = Harness(demo_catalog(require_verification=True))
+    h.book(booking(), token=h.token(PHONE))
+    plan = h.plan
+    assert plan.new_profile is not None and plan.new_profile.phone == PHONE
+    assert plan.new_lookups == ("phone", "email")
+    assert plan.appointment.verified_via == "code"
+
+
+def test_a_new_customer_must_book_with_the_contact_they_verified() -> None:
+    h = Harness(demo_catalog(require_verification=True))
+    with pytest.raises(ValidationFailed) as refused:
+        h.book(booking(), token=h.token("+15125550999"))
+    assert refused.value.details == [
+        {"field": "body.customer.phone", "message": "must be the phone number that was verified"}
+    ]
+    with pytest.raises(ValidationFailed) as refused:
+        h.book(booking(), token=h.token("someone.else@example.com"))
+    assert refused.value.details is not None and refused.value.details[0]["field"] == "body.customer.email"
+    assert h.store.plans == []
+
+
+def test_a_verified_returning_customer_books_with_nothing_re_entered() -> None:
+    h = Harness(demo_catalog(require_verification=True))
+    summary = known()
+    on_file(h, summary)
+    saved = Vehicle(id="b" * 20, year=2018, make="Subaru", model="Outback")
+    h.store.parts["customer-1", saved.id] = saved
+    request = booking(customer=None, vehicle=None, vehicle_id=saved.id)
+    h.book(request, token=h.token(EMAIL, "customer-1"))
+    plan = h.plan
+    assert plan.customer.customer_id == "customer-1" and plan.new_profile is None
+    assert plan.appointment.contact.full_name == "Dana Rivera" and plan.appointment.contact.phone == PHONE
+    assert plan.appointment.vehicle_id == saved.id and plan.vehicle is None
+    assert plan.new_lookups == () and plan.proposed_changes == ()
+
+
+def test_a_verified_customer_typing_other_details_books_on_their_record_and_proposes_them() -> None:
+    h = Harness()
+    on_file(h, known())
+    on_file(h, known(customer_id="customer-2", phone="+15125550777", email="other@example.com"))
+    typed = {"first_name": "Dana", "last_name": "Rivera", "phone": "+15125550777", "email": EMAIL}
+    h.book(booking(customer=typed), token=h.token(EMAIL, "customer-1"))
+    plan = h.plan
+    # The typed phone is customer-2's: the token decides whose booking it is
+    assert plan.customer.customer_id == "customer-1" and plan.new_lookups == ()
+    assert plan.appointment.contact.phone == "+15125550777"
+
+
+def test_a_verified_contact_that_became_a_customer_since_books_on_that_customer() -> None:
+    h = Harness()
+    on_file(h, known())
+    h.book(booking(), token=h.token(PHONE))  # verified before the first booking was written
+    assert h.plan.customer.customer_id == "customer-1" and h.plan.new_profile is None
+
+
+def test_a_token_whose_customer_is_gone_must_verify_again() -> None:
+    h = Harness()
+    with pytest.raises(InvalidVerificationToken):
+        h.book(booking(), token=h.token(EMAIL, "customer-404"))
+
+
+def test_a_known_source_token_preselects_the_vehicle() -> None:
+    h = Harness(demo_catalog(require_verification=True))
+    on_file(h, known())
+    saved = Vehicle(id="e" * 20, year=2020, make="Ford", model="Escape")
+    h.store.parts["customer-1", saved.id] = saved
+    token = h.token(PHONE, "customer-1", vehicle_id=saved.id, via="known_source")
+    h.book(booking(customer=None, vehicle=None), token=token)
+    assert h.plan.appointment.vehicle_id == saved.id and h.plan.appointment.verified_via == "known_source"
+    # A vehicle typed in wins over the preselected one
+    h.book(booking(customer=None), token=token)
+    assert h.plan.vehicle is not None and h.plan.appointment.vehicle_id == h.plan.vehicle.id != saved.id
+
+
+def test_details_and_vehicle_are_needed_when_no_token_supplies_them(h: Harness) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        h.book(booking(customer=None))
+    assert refused.value.details is not None and refused.value.details[0]["field"] == "body.customer"
+    with pytest.raises(ValidationFailed) as refused:
+        h.book(booking(vehicle=None))
+    assert refused.value.details is not None and refused.value.details[0]["field"] == "body.vehicle"
+    # A new verified customer has nothing on file to book with either
+    with pytest.raises(ValidationFailed):
+        h.book(booking(customer=None), token=h.token(PHONE))
+    assert h.store.plans == []
+
+
+def test_a_verified_do_not_service_customer_is_refused() -> None:
+    h = Harness()
+    on_file(h, known(do_not_service=True))
+    with pytest.raises(BookingNotAvailable):
+        h.book(booking(customer=None), token=h.token(PHONE, "customer-1"))
+    assert h.store.plans == []
+
+
+# ------------------------------------------------------------------------------ takeover
+CANONICAL = "1100 CONGRESS AVE APT 4|AUSTIN|TX|78701"
+STRANGER = {"first_name": "Sam", "last_name": "Okafor", "phone": "+15125550188", "email": "sam@example.com"}
+SAME_PLACE = {"line1": "1100 CONGRESS AVE", "line2": "APT 4", "city": "austin", "state": "TX", "zip": "78701"}
+
+
+def location_on_file(h: Harness, *, do_not_service: bool = False) -> None:
+    on_file(h, known(do_not_service=do_not_service))
+    h.store.address_owners[CANONICAL] = AddressOwner("customer-1", "a" * 20)
+
+
+def test_takeover_on_books_an_unknown_phone_at_a_known_address_on_its_customer_with_the_note() -> None:
+    h = Harness(demo_catalog(takeover_enabled=True))
+    location_on_file(h)
+    h.book(booking(customer=STRANGER, appointment_type="at_home", address=SAME_PLACE))
+    plan = h.plan
+    appointment = plan.appointment
+    assert appointment.customer_id == "customer-1" and plan.new_profile is None
+    assert appointment.address_id == "a" * 20 and plan.address is None  # the location's own record
+    assert plan.new_lookups == () and plan.proposed_changes == ()
+    assert plan.vehicle is not None and plan.vehicle.id == stable_id("customer-1", "2019|honda|civic")
+    assert appointment.takeover is not None and appointment.takeover.phone == "+15125550188"
+    assert appointment.staff_notes == appointment.takeover.note()
+    assert appointment.contact.full_name == "Sam Okafor"  # the booker gets the confirmation
+
+
+def test_the_takeover_note_is_the_settings_wording_with_the_bookers_details() -> None:
+    note = Takeover(name="Sam Okafor", phone="+15125550188", email="sam@example.com").note()
+    assert note == (
+        "***POTENTIAL SITE TAKEOVER***\n\n"
+        "This job was booked on a location that already exists in your system by a customer whose "
+        "phone number we did not recognize. We have booked the appointment on the existing customer "
+        "for this location. The new customer's information is as follows:\n\n"
+        "NAME: Sam Okafor\n\n"
+        "PHONE NUMBER: +1 512-555-0188\n\n"
+        "EMAIL: sam@example.com\n\n"
+        "Please review the job. If it is an existing customer using a new phone number, please update "
+        "the record. If the customer is a new owner of an existing location, create a new customer "
+        "record and map the job to that record."
+    )
+
+
+def test_takeover_off_makes_a_new_customer_and_location() -> None:
+    h = Harness(demo_catalog(takeover_enabled=False))
+    location_on_file(h)
+    h.book(booking(customer=STRANGER, appointment_type="at_home", address=SAME_PLACE))
+    plan = h.plan
+    assert plan.new_profile is not None and plan.appointment.customer_id == plan.new_profile.id
+    assert plan.address is not None and plan.address.canonical == CANONICAL
+    assert plan.address.id == stable_id(plan.new_profile.id, CANONICAL)
+    assert plan.appointment.takeover is None and plan.appointment.staff_notes is None
+
+
+def test_takeover_leaves_known_phones_and_new_addresses_alone() -> None:
+    h = Harness(demo_catalog(takeover_enabled=True))
+    location_on_file(h)
+    on_file(h, known(customer_id="customer-2", phone=STRANGER["phone"], email=STRANGER["email"]))
+    h.book(booking(customer=STRANGER, appointment_type="at_home", address=SAME_PLACE))
+    assert h.plan.appointment.customer_id == "customer-2" and h.plan.appointment.takeover is None
+    elsewhere = {**SAME_PLACE, "line1": "1200 Congress Ave"}
+    h.book(
+        booking(
+            customer={**STRANGER, "phone": "+15125550166", "email": "x@example.com"},
+            appointment_type="at_home",
+            address=elsewhere,
+        )
+    )
+    assert h.plan.new_profile is not None and h.plan.appointment.takeover is None
+
+
+def test_takeover_onto_a_do_not_service_customer_is_refused() -> None:
+    h = Harness(demo_catalog(takeover_enabled=True))
+    location_on_file(h, do_not_service=True)
+    with pytest.raises(BookingNotAvailable):
+        h.book(booking(customer=STRANGER, appointment_type="at_home", address=SAME_PLACE))
+    assert h.store.plans == []

@@ -21,7 +21,8 @@ from bookbay.services.notifications import (
     store_recipient,
 )
 from bookbay.shopfile import read_shop_file
-from bookbay.templates import day_label, long_when, phone_display, short_when, time_of_day
+from bookbay.templates import day_label, long_when, short_when, time_of_day
+from bookbay.types import phone_display
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

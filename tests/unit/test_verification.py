@@ -9,7 +9,8 @@ import jwt
 import pytest
 
 from bookbay.domain import verification as v
-from bookbay.domain.catalog import ShopSettings
+from bookbay.domain.addresses import masked_street
+from bookbay.domain.catalog import Address, ShopSettings
 from bookbay.exceptions import ChannelNotOffered, InvalidVerificationToken, ValidationFailed
 from bookbay.services.verification_tokens import VerificationTokens
 
@@ -139,3 +140,19 @@ def test_tampered_foreign_or_other_tokens_are_refused(tokens: VerificationTokens
     ):
         with pytest.raises(InvalidVerificationToken):
             tokens.verify(bad, NOW)
+
+
+@pytest.mark.parametrize(
+    ("line1", "line2", "masked"),
+    [
+        ("123 Main St", None, "1** M*** St"),
+        ("123 Main Street", None, "1** M*** St"),
+        ("4500 North Lamar Boulevard", "Apartment 12", "4*** N L**** Blvd Apt 1*"),
+        ("9 W. Oak Ave.", None, "9 W O** Ave"),
+    ],
+)
+def test_a_masked_street_shows_only_first_characters_and_short_street_words(
+    line1: str, line2: str | None, masked: str
+) -> None:
+    address = Address(line1=line1, line2=line2, city="Austin", state="TX", zip="78701")
+    assert masked_street(address) == masked

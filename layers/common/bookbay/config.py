@@ -63,9 +63,11 @@ class OutboxSenderConfig(BaseConfig):
 
 
 class BookingConfig(BaseConfig):
-    """The booking function: its Powertools idempotency records live in their own table."""
+    """The booking function: its Powertools idempotency records live in their own table; it checks
+    verification tokens with the SigningKeySecret."""
 
     idempotency_table: str = Field(min_length=1)
+    signing_key_secret_arn: str = Field(min_length=1, description="Secrets Manager ARN of the signing key")
 
 
 class VerificationConfig(BaseConfig):

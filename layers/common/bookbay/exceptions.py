@@ -187,3 +187,10 @@ class InvalidVerificationToken(Unauthorized):
     """A verification token that is malformed, badly signed or expired."""
 
     code = "invalid_verification_token"
+
+
+class IdentityMismatch(Forbidden):
+    """A known-source link with an identifying item that does not match (or a locked / unknown
+    link): one generic answer for all of them."""
+
+    code = "identity_mismatch"

@@ -69,6 +69,15 @@ def normalize_phone(value: str, region: str = "US") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_display(e164: str) -> str:
+    """``+1 512-555-0123`` (international format), or the value as given when it does not parse."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def normalize_email(value: str) -> str:
     """Validate an e-mail address's syntax and return its normalized form, or raise ValueError."""
     try:

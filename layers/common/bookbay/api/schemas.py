@@ -141,8 +141,10 @@ Source = Annotated[
 
 
 class BookingRequest(BaseModel):
-    """POST /v1/appointments. Exactly one of ``vehicle_id`` / ``vehicle``; at home: ``address_id``
-    or ``address`` (other types ignore the address)."""
+    """POST /v1/appointments. At most one of ``vehicle_id`` / ``vehicle``; at home: ``address_id``
+    or ``address`` (other types ignore the address). ``customer`` and the vehicle may be left out
+    only with a verification token that names them (a recognized customer; a known-source link's
+    vehicle)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -152,7 +154,11 @@ class BookingRequest(BaseModel):
     start: AwareDatetime = Field(
         description="A slot start, ISO 8601 with its UTC offset", examples=["2026-11-24T09:00:00-06:00"]
     )
-    customer: Contact
+    customer: Contact | None = Field(
+        default=None,
+        description="The booker's details; leave out with a returning customer's verification token "
+        "to book with the details on file",
+    )
     vehicle_id: RecordId | None = None
     vehicle: VehicleDetails | None = None
     address_id: RecordId | None = None
@@ -162,7 +168,7 @@ class BookingRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_of_each(self) -> Self:
-        if (self.vehicle_id is None) == (self.vehicle is None):
+        if self.vehicle_id is not None and self.vehicle is not None:
             raise ValueError("give either vehicle_id or vehicle (not both)")
         if self.address_id is not None and self.address is not None:
             raise ValueError("give either address_id or address (not both)")
@@ -268,3 +274,48 @@ class VerificationCheckResponse(BaseModel):
     expires_in: int = Field(description="Seconds the token is valid")
     returning_customer: bool
     customer: RecognizedCustomerOut | None = Field(description="Null for a new customer")
+
+
+# ---------------------------------------------------------------- known-source identity
+SourceToken = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$"),
+    Field(description="The opaque token of the known-source link (its `src` parameter)"),
+]
+
+
+class KnownSourceRequest(BaseModel):
+    """POST /v1/identity/known-source: the link's token and exactly ONE of ``phone`` / ``email``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_token: SourceToken
+    phone: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=32,
+        description="The customer's phone number (give this or email)",
+        examples=["+15125550100"],
+    )
+    email: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=254,
+        description="The customer's e-mail address (give this or phone)",
+    )
+    zip: Zip | None = Field(default=None, description="Only show saved addresses in this ZIP code")
+
+    @model_validator(mode="after")
+    def _exactly_one_item(self) -> Self:
+        if (self.phone is None) == (self.email is None):
+            raise ValueError("give exactly one of phone or email")
+        return self
+
+
+class KnownSourceResponse(BaseModel):
+    verification_token: str = Field(description="Send as `Authorization: Bearer <token>` when booking")
+    expires_in: int = Field(description="Seconds the token is valid")
+    customer: RecognizedCustomerOut
+    vehicle: RecordChoiceOut | None = Field(
+        description="The vehicle the link is for (book it without choosing again); null when none"
+    )

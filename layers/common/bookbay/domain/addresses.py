@@ -107,26 +107,31 @@ def canonical_address(address: Address) -> str:
     return f"{line}|{_clean(address.city)}|{address.state}|{address.zip[:5]}"
 
 
-_KEEP_VISIBLE = {
-    *_SUFFIXES,
-    *_SUFFIXES.values(),
-    *_DIRECTIONS,
-    *_DIRECTIONS.values(),
-    *_UNITS,
-    *_UNITS.values(),
+# Words a masked street shows, in the short form: "Street" -> "St", "North" -> "N", "Apartment" -> "Apt".
+_SHOWN = {
+    **{word: short.title() for word, short in _SUFFIXES.items()},
+    **{short: short.title() for short in _SUFFIXES.values()},
+    **_DIRECTIONS,
+    **{short: short for short in _DIRECTIONS.values()},
+    **{word: short.title() for word, short in _UNITS.items()},
+    **{short: short.title() for short in _UNITS.values()},
 }
 
 
 def masked_street(address: Address) -> str:
-    """``123 Main St`` -> ``1** M*** St``: enough for its owner to recognize, not for a stranger.
+    """``123 Main Street`` -> ``1** M*** St``: enough for its owner to recognize, not for a stranger.
 
-    Numbers and names keep their first character; street types, directions and unit words show.
+    Numbers and names keep their first character; street types, directions and unit words show,
+    abbreviated the USPS way (so the same place reads the same however it was typed).
     """
     masked = []
     for word in " ".join(p for p in (address.line1, address.line2 or "") if p).split():
-        bare = word.strip(".,").upper()
-        if bare in _KEEP_VISIBLE or len(word) == 1:
-            masked.append(word)
+        bare = word.strip(".,")
+        shown = _SHOWN.get(bare.upper())
+        if shown is not None:
+            masked.append(shown)
+        elif len(bare) <= 1:
+            masked.append(bare)
         else:
-            masked.append(word[0] + "*" * (len(word) - 1))
+            masked.append(bare[0] + "*" * (len(bare) - 1))
     return " ".join(masked)

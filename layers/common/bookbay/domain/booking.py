@@ -9,7 +9,7 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bookbay.domain.catalog import Address
-from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId
+from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId, phone_display
 
 AppointmentStatus = Literal[
     "requested", "confirmed", "reschedule_requested", "checked_in", "completed", "cancelled", "no_show"
@@ -105,6 +105,40 @@ class CustomerSummary(BaseModel):
     do_not_service: bool = False
 
 
+TAKEOVER_HEADING = "***POTENTIAL SITE TAKEOVER***"
+
+
+class Takeover(BaseModel):
+    """A booking at a location on file by someone whose phone was not recognized (takeover on):
+    the appointment is on the location's customer, and staff get the booker's details to review."""
+
+    model_config = _frozen
+
+    name: str
+    phone: str = Field(description="E.164")
+    email: str | None = None
+
+    def note(self) -> str:
+        """The note staff see on the appointment (the wording of the shop's takeover setting)."""
+        return "\n\n".join(
+            (
+                TAKEOVER_HEADING,
+                "This job was booked on a location that already exists in your system by a customer "
+                "whose phone number we did not recognize. We have booked the appointment on the "
+                "existing customer for this location. The new customer's information is as follows:",
+                f"NAME: {self.name}",
+                f"PHONE NUMBER: {phone_display(self.phone)}",
+                f"EMAIL: {self.email or 'Not given'}",
+                "Please review the job. If it is an existing customer using a new phone number, please "
+                "update the record. If the customer is a new owner of an existing location, create a "
+                "new customer record and map the job to that record.",
+            )
+        )
+
+
+VerifiedVia = Literal["code", "known_source"]
+
+
 class Appointment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,6 +156,13 @@ class Appointment(BaseModel):
     contact: Contact = Field(description="The booker's details as given")
     notes: str | None = Field(default=None, max_length=2000)
     source: str = Field(min_length=1, max_length=40)
+    verified_via: VerifiedVia | None = Field(
+        default=None, description="How the booker proved the contact: a code, a known-source link, or not"
+    )
+    takeover: Takeover | None = Field(
+        default=None, description="Booked on the location's customer by an unrecognized phone"
+    )
+    staff_notes: str | None = Field(default=None, description="For staff only (e.g. the takeover note)")
     created_at: AwareDatetime
     updated_at: AwareDatetime
     sequence: int = Field(default=0, ge=0, description="Incremented on each change (calendar SEQUENCE)")

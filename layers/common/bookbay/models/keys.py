@@ -58,6 +58,22 @@ def address_key_pk(canonical: str) -> str:
     return f"ADDRESSKEY#{canonical}"
 
 
+def contact_key(destination: str) -> tuple[str, str]:
+    """The lookup item's key of a normalized phone (E.164) or e-mail (the one with an @)."""
+    if "@" in destination:
+        return email_pk(destination), EMAIL_SK
+    return phone_pk(destination), PHONE_SK
+
+
+def customer_contact_gsi2(customer_id: str, lookup_pk: str) -> tuple[str, str]:
+    """A phone / e-mail lookup item's place among its customer's items on GSI2:
+    GSI2PK=CUSTOMER#<id>, GSI2SK=CONTACT#<PHONE#... | EMAIL#...> (to update or list them all)."""
+    return customer_pk(customer_id), f"{CONTACT_PREFIX}{lookup_pk}"
+
+
+CONTACT_PREFIX = "CONTACT#"
+
+
 def vehicle_sk(vehicle_id: str) -> str:
     return f"{VEHICLE_PREFIX}{vehicle_id}"
 
@@ -96,6 +112,15 @@ TOKEN_SK = "TOKEN"  # noqa: S105 - a sort key, not a secret
 
 def token_pk(token_hash: str) -> str:
     return f"TOKEN#{token_hash}"
+
+
+# ---------------------------------------------------------------- known-source links
+SOURCE_SK = "SOURCE"
+
+
+def source_pk(token_hash: str) -> str:
+    """SOURCE#<sha256 of the source token>: a known-source link (the token itself is never stored)."""
+    return f"SOURCE#{token_hash}"
 
 
 # ---------------------------------------------------------------- slot capacity

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Literal
 
+from pynamodb.exceptions import DoesNotExist
+
 from bookbay.domain.booking import (
     Appointment,
     CustomerAddress,
@@ -36,7 +38,7 @@ from bookbay.models.customers import (
     VehicleItem,
 )
 from bookbay.models.outbox import OutboxItem
-from bookbay.models.table import bind_table
+from bookbay.models.table import BaseItem, bind_table
 from bookbay.repositories.appointments import customer_parts, index_keys
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
@@ -46,11 +48,24 @@ LookupKind = Literal["phone", "email"]
 
 
 @dataclass(frozen=True)
+class AddressOwner:
+    """Which customer (and which of their address records) a location on file belongs to."""
+
+    customer_id: str
+    address_id: str
+
+
+@dataclass(frozen=True)
 class CustomerLookup:
-    """Who the phone and the e-mail belong to (each may be nobody, or two different customers)."""
+    """What one read found: who the typed phone and e-mail belong to (each may be nobody, or two
+    different customers), the owner of a verified phone / e-mail, a verified customer's profile,
+    and the owner of a typed at-home address."""
 
     by_phone: CustomerSummary | None = None
     by_email: CustomerSummary | None = None
+    by_verified: CustomerSummary | None = None
+    profile: CustomerProfile | None = None
+    address_owner: AddressOwner | None = None
 
     @property
     def customer(self) -> CustomerSummary | None:
@@ -87,17 +102,64 @@ class BookingRepository:
         self._sleep = sleep
 
     # ------------------------------------------------------------------ reads
-    def lookup(self, phone: str, email: str) -> CustomerLookup:
-        """The owners of PHONE#<phone> and EMAIL#<email>: one (strongly consistent) BatchGetItem."""
-        wanted = [(keys.phone_pk(phone), keys.PHONE_SK), (keys.email_pk(email), keys.EMAIL_SK)]
-        found: dict[str, CustomerSummary] = {}
-        for item in CustomerLookupItem.batch_get(wanted, consistent_read=True):
-            found[item.pk] = CustomerSummary.model_validate(item.summary)
-        return CustomerLookup(by_phone=found.get(wanted[0][0]), by_email=found.get(wanted[1][0]))
+    def lookup(
+        self,
+        phone: str | None,
+        email: str | None,
+        *,
+        verified: str | None = None,
+        customer_id: str | None = None,
+        address_canonical: str | None = None,
+    ) -> CustomerLookup:
+        """In one (strongly consistent) BatchGetItem: the owners of the typed phone and e-mail, of
+        the ``verified`` phone / e-mail, the profile of ``customer_id`` and the owner of the address
+        whose canonical form is ``address_canonical``. Absent ones are None."""
+        phone_key = (keys.phone_pk(phone), keys.PHONE_SK) if phone else None
+        email_key = (keys.email_pk(email), keys.EMAIL_SK) if email else None
+        verified_key = keys.contact_key(verified) if verified else None
+        profile_key = (keys.customer_pk(customer_id), keys.PROFILE_SK) if customer_id else None
+        address_key = (
+            (keys.address_key_pk(address_canonical), keys.ADDRESSKEY_SK) if address_canonical else None
+        )
+        wanted = [k for k in (phone_key, email_key, verified_key, profile_key, address_key) if k is not None]
+        if not wanted:
+            return CustomerLookup()
+        found: dict[tuple[str, str], BaseItem] = {
+            (item.pk, item.sk): item
+            for item in BaseItem.batch_get(list(dict.fromkeys(wanted)), consistent_read=True)
+        }
+
+        def summary(key: tuple[str, str] | None) -> CustomerSummary | None:
+            item = found.get(key) if key else None
+            return (
+                CustomerSummary.model_validate(item.summary) if isinstance(item, CustomerLookupItem) else None
+            )
+
+        profile = found.get(profile_key) if profile_key else None
+        owner = found.get(address_key) if address_key else None
+        return CustomerLookup(
+            by_phone=summary(phone_key),
+            by_email=summary(email_key),
+            by_verified=summary(verified_key),
+            profile=CustomerProfile.model_validate(profile.body)
+            if isinstance(profile, CustomerItem)
+            else None,
+            address_owner=AddressOwner(owner.customer_id, owner.address_id)
+            if isinstance(owner, AddressKeyItem)
+            else None,
+        )
 
     def find_customer(self, phone: str, email: str) -> CustomerSummary | None:
         """The customer a phone (first) or an e-mail belongs to, in one BatchGetItem."""
         return self.lookup(phone, email).customer
+
+    def customer_summary(self, customer_id: str) -> CustomerSummary | None:
+        """A customer's summary from their profile (one GetItem); None when there is no such customer."""
+        try:
+            item = CustomerItem.get(keys.customer_pk(customer_id), keys.PROFILE_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return CustomerProfile.model_validate(item.body).summary()
 
     def customer_parts(
         self, customer_id: str, vehicle_id: str | None, address_id: str | None
@@ -153,8 +215,11 @@ class BookingRepository:
                 if kind == "phone"
                 else (keys.email_pk(appointment.contact.email), keys.EMAIL_SK)
             )
+            gsi2pk, gsi2sk = keys.customer_contact_gsi2(customer_id, pk)
             tx.save(
-                CustomerLookupItem(pk, sk, customer_id=customer_id, summary=summary),
+                CustomerLookupItem(
+                    pk, sk, customer_id=customer_id, summary=summary, gsi2pk=gsi2pk, gsi2sk=gsi2sk
+                ),
                 CustomerLookupItem.pk.does_not_exist(),
                 "lookup",
             )

@@ -128,11 +128,7 @@ class VerificationRepository:
     # ------------------------------------------------------------------ recognition
     def customer_of(self, destination: str) -> CustomerSummary | None:
         """The customer a normalized phone (E.164) or e-mail belongs to (one GetItem)."""
-        pk, sk = (
-            (keys.email_pk(destination), keys.EMAIL_SK)
-            if "@" in destination
-            else (keys.phone_pk(destination), keys.PHONE_SK)
-        )
+        pk, sk = keys.contact_key(destination)
         try:
             item = CustomerLookupItem.get(pk, sk, consistent_read=True)
         except DoesNotExist:

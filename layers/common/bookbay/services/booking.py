@@ -29,7 +29,9 @@ from bookbay.domain.booking import (
     CustomerSummary,
     ProposedChange,
     ProposedField,
+    Takeover,
     Vehicle,
+    VerifiedVia,
 )
 from bookbay.domain.catalog import Address, Catalog, Location, Service, ShopSettings
 from bookbay.domain.ids import new_id, stable_id
@@ -37,6 +39,7 @@ from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import (
     BookingNotAvailable,
     CustomerChanged,
+    InvalidVerificationToken,
     LocationNotFound,
     ServiceNotFound,
     SlotUnavailable,
@@ -47,6 +50,8 @@ from bookbay.observability import logger
 from bookbay.repositories.booking import BookingPlan, CustomerLookup, LookupKind
 from bookbay.services.links import new_link, public_base_url
 from bookbay.services.notifications import booking_messages
+from bookbay.services.verification_tokens import VerifiedIdentity
+from bookbay.types import phone_display
 
 ALTERNATIVES = 3
 
@@ -57,13 +62,29 @@ class CatalogSource(Protocol):
 
 
 class BookingStore(Protocol):
-    def lookup(self, phone: str, email: str) -> CustomerLookup: ...
+    def lookup(
+        self,
+        phone: str | None,
+        email: str | None,
+        *,
+        verified: str | None = None,
+        customer_id: str | None = None,
+        address_canonical: str | None = None,
+    ) -> CustomerLookup: ...
+
+    def customer_summary(self, customer_id: str) -> CustomerSummary | None: ...
 
     def customer_parts(
         self, customer_id: str, vehicle_id: str | None, address_id: str | None
     ) -> tuple[Vehicle | None, CustomerAddress | None]: ...
 
     def create(self, plan: BookingPlan) -> None: ...
+
+
+class TokenVerifier(Protocol):
+    """services.verification_tokens.VerificationTokens: who a verification token proves the bearer is."""
+
+    def verify(self, token: str, now: datetime | None = None) -> VerifiedIdentity: ...
 
 
 class UsageSource(Protocol):
@@ -116,15 +137,25 @@ def book(
     availability_repo: UsageSource,
     configured_base_url: str = "",
     verification_token: str | None = None,
+    tokens: TokenVerifier | None = None,
     messages: MessageBuilder = booking_messages,
     new_appointment_id: Callable[[], str] = new_id,
 ) -> BookingResult:
-    """Book ``request`` at ``now``; raises a DomainError (4xx) when it cannot, having written nothing."""
+    """Book ``request`` at ``now``; raises a DomainError (4xx) when it cannot, having written nothing.
+
+    ``verification_token`` (checked with ``tokens``) says who the booker proved to be: the customer
+    it names (or the owner of its verified phone / e-mail, or a new customer with that contact).
+    A shop with ``require_verification`` takes no booking without one (a known-source link's
+    token counts).
+    """
     catalog = catalog_repo.catalog()
     settings = catalog.shop.settings
-    if settings.require_verification:
-        # Verification tokens arrive with the identity flow; until then such shops take no bookings
-        # here, with or without a token.
+    identity: VerifiedIdentity | None = None
+    if verification_token:
+        if tokens is None:  # pragma: no cover - a wiring mistake, not input
+            raise RuntimeError("a verification token came without a verifier")
+        identity = tokens.verify(verification_token, now)
+    elif settings.require_verification:
         raise VerificationRequired(
             "This shop asks you to verify your phone number or e-mail with a code before booking."
         )
@@ -134,11 +165,18 @@ def book(
     # A first booking that races another one with the same phone or e-mail loses the conditional
     # write of the lookup item; run once more, and it finds the customer the other one created.
     for attempt in (1, 2):
-        lookup = booking_repo.lookup(request.customer.phone, request.customer.email)
+        typed = request.customer
+        lookup = booking_repo.lookup(
+            typed.phone if typed else None,
+            typed.email if typed else None,
+            verified=identity.destination if identity and not identity.customer_id else None,
+            customer_id=identity.customer_id if identity else None,
+            address_canonical=offer.address.canonical if offer.address else None,
+        )
         plan, manage_url = _plan(
             request,
             offer,
-            lookup,
+            _booker(request, identity, lookup, offer, booking_repo, appointment_id=appointment_id, now=now),
             appointment_id=appointment_id,
             booking_repo=booking_repo,
             base_url=base_url,
@@ -172,6 +210,8 @@ def book(
                 "status": plan.appointment.status,
                 "location_id": offer.location.id,
                 "returning_customer": plan.new_profile is None,
+                "verified_via": plan.appointment.verified_via,
+                "takeover": plan.appointment.takeover is not None,
                 "proposed_changes": len(plan.proposed_changes),
             },
         )
@@ -316,10 +356,154 @@ def _a_served_zip(location: Location) -> str | None:
 
 
 # ------------------------------------------------------------------------------ the plan
+@dataclass(frozen=True)
+class _Booker:
+    """Who is booking, and on which customer record it goes."""
+
+    contact: Contact  # as typed (or, left out by a verified customer, as on file)
+    customer: CustomerSummary
+    on_file: bool  # the booker is this customer (their saved vehicles and addresses may be named)
+    new_profile: CustomerProfile | None = None
+    new_lookups: tuple[LookupKind, ...] = ()
+    proposed: tuple[ProposedChange, ...] = ()
+    takeover: Takeover | None = None
+    address_id: str | None = None  # takeover: the location's address record on the customer
+    vehicle_id: str | None = None  # a known-source link's vehicle, when the request names none
+    verified_via: VerifiedVia | None = None
+
+
+def _booker(
+    request: BookingRequest,
+    identity: VerifiedIdentity | None,
+    lookup: CustomerLookup,
+    offer: _Offer,
+    booking_repo: BookingStore,
+    *,
+    appointment_id: str,
+    now: datetime,
+) -> _Booker:
+    """Recognize the customer: the verified one; else (no token) the owner of the typed phone, then
+    e-mail; else, takeover on, the owner of the typed at-home address; else a new customer."""
+    existing: CustomerSummary | None
+    if identity is None:
+        existing = lookup.customer
+    elif identity.customer_id is not None:
+        if lookup.profile is None:
+            raise InvalidVerificationToken("The verification is no longer valid; verify again.")
+        existing = lookup.profile.summary()
+    else:
+        existing = lookup.by_verified
+    via = identity.via if identity else None
+
+    if existing is not None:
+        _refuse_do_not_service(existing, offer)
+        contact = request.customer or _contact_on_file(existing)
+        vehicle_id = (
+            identity.vehicle_id if identity and identity.customer_id == existing.customer_id else None
+        )
+        return _Booker(
+            contact=contact,
+            customer=existing,
+            on_file=True,
+            proposed=tuple(_proposed_changes(existing, lookup, contact, appointment_id, request.source, now)),
+            vehicle_id=vehicle_id,
+            verified_via=via,
+        )
+
+    contact = _contact_typed(request)
+    if identity is not None:
+        _check_verified_contact(identity, contact)
+    owner = lookup.address_owner
+    if owner is not None and offer.catalog.shop.settings.takeover_enabled:
+        location_customer = booking_repo.customer_summary(owner.customer_id)
+        if location_customer is not None:
+            _refuse_do_not_service(location_customer, offer)
+            return _Booker(
+                contact=contact,
+                customer=location_customer,
+                on_file=False,
+                takeover=Takeover(name=contact.full_name, phone=contact.phone, email=contact.email),
+                address_id=owner.address_id,
+                verified_via=via,
+            )
+    profile = CustomerProfile(
+        id=new_id(),
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        phone=contact.phone,
+        email=contact.email,
+        source=request.source,
+        created_at=now,
+    )
+    # Verified: the typed phone or e-mail that was not verified may already be another customer's.
+    unowned: list[LookupKind] = []
+    if lookup.by_phone is None:
+        unowned.append("phone")
+    if lookup.by_email is None:
+        unowned.append("email")
+    return _Booker(
+        contact=contact,
+        customer=profile.summary(),
+        on_file=False,
+        new_profile=profile,
+        new_lookups=tuple(unowned),
+        verified_via=via,
+    )
+
+
+def _refuse_do_not_service(customer: CustomerSummary, offer: _Offer) -> None:
+    if customer.do_not_service:
+        raise BookingNotAvailable(
+            f"We can't book this appointment online. Please call {offer.location.name} at "
+            f"{phone_display(offer.location.phone)} to book.",
+            extra={"phone": offer.location.phone},
+        )
+
+
+def _contact_typed(request: BookingRequest) -> Contact:
+    if request.customer is None:
+        raise ValidationFailed(
+            "Give your name, phone number and e-mail.",
+            details=[
+                {"field": "body.customer", "message": "required unless a verified returning customer books"}
+            ],
+        )
+    return request.customer
+
+
+def _contact_on_file(customer: CustomerSummary) -> Contact:
+    """A verified customer who left the details out: the record's (when it has a phone and e-mail)."""
+    if not customer.phone or not customer.email:
+        raise ValidationFailed(
+            "We need your phone number and e-mail for this booking; please give your details.",
+            details=[{"field": "body.customer", "message": "required: the record on file is incomplete"}],
+        )
+    return Contact(
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        phone=customer.phone,
+        email=customer.email,
+    )
+
+
+def _check_verified_contact(identity: VerifiedIdentity, contact: Contact) -> None:
+    """A new customer's verified phone or e-mail is the one on the booking (it becomes the profile)."""
+    if identity.channel == "sms" and contact.phone != identity.destination:
+        field, what = "body.customer.phone", "phone number"
+    elif identity.channel == "email" and contact.email != identity.destination:
+        field, what = "body.customer.email", "e-mail address"
+    else:
+        return
+    raise ValidationFailed(
+        f"Book with the {what} you verified, or verify this one.",
+        details=[{"field": field, "message": f"must be the {what} that was verified"}],
+    )
+
+
 def _plan(
     request: BookingRequest,
     offer: _Offer,
-    lookup: CustomerLookup,
+    booker: _Booker,
     *,
     appointment_id: str,
     booking_repo: BookingStore,
@@ -327,39 +511,12 @@ def _plan(
     messages: MessageBuilder,
     now: datetime,
 ) -> tuple[BookingPlan, str]:
-    contact = request.customer
-    existing = lookup.customer
-    if existing is not None and existing.do_not_service:
-        raise BookingNotAvailable(
-            f"We can't book this appointment online. Please call {offer.location.name} at "
-            f"{offer.location.phone} to book."
-        )
-    new_profile: CustomerProfile | None = None
-    new_lookups: list[LookupKind] = []
-    proposed: list[ProposedChange] = []
-    if existing is None:
-        new_profile = CustomerProfile(
-            id=new_id(),
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            phone=contact.phone,
-            email=contact.email,
-            source=request.source,
-            created_at=now,
-        )
-        customer = new_profile.summary()
-        new_lookups = ["phone", "email"]
-    else:
-        customer = existing
-        if lookup.by_phone is None:
-            new_lookups.append("phone")
-        if lookup.by_email is None:
-            new_lookups.append("email")
-        proposed = _proposed_changes(customer, lookup, contact, appointment_id, request.source, now)
-
-    saved_vehicle, saved_address = _saved_parts(request, customer.customer_id, existing, booking_repo)
-    vehicle, vehicle_to_add = _vehicle(request, customer.customer_id, saved_vehicle)
-    address, address_to_add = _address(request, offer, customer.customer_id, saved_address)
+    contact = booker.contact
+    customer = booker.customer
+    vehicle_id = request.vehicle_id or (booker.vehicle_id if request.vehicle is None else None)
+    saved_vehicle, saved_address = _saved_parts(request, booker, vehicle_id, booking_repo)
+    vehicle, vehicle_to_add = _vehicle(request, customer.customer_id, saved_vehicle, vehicle_id)
+    address, address_to_add = _address(request, offer, booker, saved_address)
 
     duration = timedelta(minutes=offer.service.duration_minutes)
     status: AppointmentStatus = (
@@ -381,6 +538,9 @@ def _plan(
         contact=contact,
         notes=notes,
         source=request.source,
+        verified_via=booker.verified_via,
+        takeover=booker.takeover,
+        staff_notes=booker.takeover.note() if booker.takeover else None,
         created_at=now,
         updated_at=now,
     )
@@ -399,9 +559,9 @@ def _plan(
         appointment=appointment,
         capacity_per_slot=offer.location.capacity_per_slot,
         customer=customer,
-        new_profile=new_profile,
-        new_lookups=tuple(new_lookups),
-        proposed_changes=tuple(proposed),
+        new_profile=booker.new_profile,
+        new_lookups=booker.new_lookups,
+        proposed_changes=booker.proposed,
         vehicle=vehicle_to_add,
         address=address_to_add,
         messages=tuple(outgoing),
@@ -445,23 +605,28 @@ def _proposed_changes(
 
 
 def _saved_parts(
-    request: BookingRequest, customer_id: str, existing: CustomerSummary | None, booking_repo: BookingStore
+    request: BookingRequest, booker: _Booker, vehicle_id: str | None, booking_repo: BookingStore
 ) -> tuple[Vehicle | None, CustomerAddress | None]:
-    """The saved vehicle and address the request names (one read), for a customer on file."""
+    """The saved vehicle and address the request names (one read), for a booker on file."""
     address_id = request.address_id if request.appointment_type == "at_home" else None
-    if existing is None or (request.vehicle_id is None and address_id is None):
+    if not booker.on_file or (vehicle_id is None and address_id is None):
         return None, None
-    return booking_repo.customer_parts(customer_id, request.vehicle_id, address_id)
+    return booking_repo.customer_parts(booker.customer.customer_id, vehicle_id, address_id)
 
 
 def _vehicle(
-    request: BookingRequest, customer_id: str, saved: Vehicle | None
+    request: BookingRequest, customer_id: str, saved: Vehicle | None, vehicle_id: str | None
 ) -> tuple[Vehicle, Vehicle | None]:
     """The booking's vehicle, and the record to add when it is new to the customer."""
     if request.vehicle is not None:
         details = request.vehicle
         vehicle = Vehicle(id=stable_id(customer_id, details.identity()), **details.model_dump())
         return vehicle, vehicle
+    if vehicle_id is None:
+        raise ValidationFailed(
+            "Tell us which vehicle the appointment is for.",
+            details=[{"field": "body.vehicle", "message": "give vehicle_id or vehicle"}],
+        )
     if saved is None:
         raise ValidationFailed(
             "There is no such vehicle on your profile.",
@@ -471,13 +636,16 @@ def _vehicle(
 
 
 def _address(
-    request: BookingRequest, offer: _Offer, customer_id: str, saved: CustomerAddress | None
+    request: BookingRequest, offer: _Offer, booker: _Booker, saved: CustomerAddress | None
 ) -> tuple[CustomerAddress | None, CustomerAddress | None]:
     """The at-home address, and the record to add when it is new to the customer."""
     if request.appointment_type != "at_home":
         return None, None
     if offer.address is not None:
-        typed = offer.address.model_copy(update={"id": stable_id(customer_id, offer.address.canonical)})
+        if booker.address_id is not None:  # takeover: the location's own record
+            return offer.address.model_copy(update={"id": booker.address_id}), None
+        address_id = stable_id(booker.customer.customer_id, offer.address.canonical)
+        typed = offer.address.model_copy(update={"id": address_id})
         return typed, typed
     if saved is None:
         raise ValidationFailed(

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bookbay.domain import verification as v
 from bookbay.domain.addresses import masked_street
+from bookbay.domain.booking import CustomerSummary
 from bookbay.domain.catalog import Catalog, Channel
 from bookbay.domain.ids import new_id
 from bookbay.domain.messages import OutboundMessage
@@ -45,6 +46,22 @@ class CheckPassed:
     verification_token: str
     expires_in: int
     customer: RecognizedCustomer | None
+
+
+def recognize(
+    repo: VerificationRepository, summary: CustomerSummary, zip_code: str | None
+) -> RecognizedCustomer:
+    """What a verified customer is shown: first name, vehicles, addresses masked (in ``zip_code``)."""
+    vehicles, addresses = repo.saved_records(summary.customer_id)
+    return RecognizedCustomer(
+        first_name=summary.first_name,
+        vehicles=[RecordChoice(vehicle.id, vehicle.label) for vehicle in vehicles],
+        addresses=[
+            RecordChoice(saved.id, masked_street(saved.address))
+            for saved in addresses
+            if zip_code is None or saved.address.zip == zip_code
+        ],
+    )
 
 
 def send_code(
@@ -136,18 +153,7 @@ def check_code(
         raise CodeExpired("The code has expired or was already used; ask for a new one.")
 
     summary = repo.customer_of(destination)
-    recognized: RecognizedCustomer | None = None
-    if summary is not None:
-        vehicles, addresses = repo.saved_records(summary.customer_id)
-        recognized = RecognizedCustomer(
-            first_name=summary.first_name,
-            vehicles=[RecordChoice(vehicle.id, vehicle.label) for vehicle in vehicles],
-            addresses=[
-                RecordChoice(saved.id, masked_street(saved.address))
-                for saved in addresses
-                if zip_code is None or saved.address.zip == zip_code
-            ],
-        )
+    recognized = None if summary is None else recognize(repo, summary, zip_code)
     channel = v.channel_of(destination)
     logger.info("verification check passed", extra={"channel": channel, "returning": summary is not None})
     return CheckPassed(

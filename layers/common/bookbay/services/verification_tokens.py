@@ -2,8 +2,9 @@
 
 HS256 JWTs keyed by (a key derived from) the SigningKeySecret, which is read from Secrets Manager
 through Powertools (cached 5 minutes in a warm container). Claims: ``sub`` (the verified
-destination, normalized), ``channel``, ``customer_id`` (when recognized), ``iat``, ``exp`` and
-``typ`` = ``verification``.
+destination, normalized), ``channel``, ``customer_id`` (when recognized), ``vehicle_id`` (a
+known-source link's vehicle), ``via`` (``code``: a one-time code was checked; ``known_source``: a
+source link plus one matching phone or e-mail), ``iat``, ``exp`` and ``typ`` = ``verification``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import jwt
 from aws_lambda_powertools.utilities import parameters
 
+from bookbay.domain.booking import VerifiedVia
 from bookbay.domain.catalog import Channel
 from bookbay.domain.verification import derive_key
 from bookbay.exceptions import InvalidVerificationToken
@@ -47,6 +49,8 @@ class VerifiedIdentity:
     channel: Channel
     customer_id: str | None
     expires_at: datetime
+    vehicle_id: str | None = None
+    via: VerifiedVia = "code"
 
 
 class VerificationTokens:
@@ -60,16 +64,28 @@ class VerificationTokens:
         """The key verification codes and destinations are hashed with (not the token key)."""
         return derive_key(self._secret(), "verification-code")
 
-    def issue(self, destination: str, channel: Channel, customer_id: str | None, now: datetime) -> str:
+    def issue(
+        self,
+        destination: str,
+        channel: Channel,
+        customer_id: str | None,
+        now: datetime,
+        *,
+        vehicle_id: str | None = None,
+        via: VerifiedVia = "code",
+    ) -> str:
         claims: dict[str, Any] = {
             "sub": destination,
             "channel": channel,
+            "via": via,
             "typ": TOKEN_TYPE,
             "iat": int(now.timestamp()),
             "exp": int((now + TOKEN_TTL).timestamp()),
         }
         if customer_id:
             claims["customer_id"] = customer_id
+        if vehicle_id:
+            claims["vehicle_id"] = vehicle_id
         return jwt.encode(claims, self._key(), algorithm=ALGORITHM)
 
     def verify(self, token: str, now: datetime | None = None) -> VerifiedIdentity:
@@ -92,10 +108,16 @@ class VerificationTokens:
         channel = claims.get("channel")
         if claims["typ"] != TOKEN_TYPE or channel not in ("sms", "email") or not claims["sub"]:
             raise refused
+        via = claims.get("via", "code")
+        if via not in get_args(VerifiedVia):
+            raise refused
         customer_id = claims.get("customer_id")
+        vehicle_id = claims.get("vehicle_id")
         return VerifiedIdentity(
             destination=str(claims["sub"]),
             channel=channel,
             customer_id=str(customer_id) if customer_id else None,
             expires_at=datetime.fromtimestamp(expires, tz=now.tzinfo),
+            vehicle_id=str(vehicle_id) if vehicle_id else None,
+            via=via,
         )

@@ -12,8 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bookbay.types import phone_display
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
@@ -41,15 +42,6 @@ def day_label(moment: datetime) -> str:
 def time_of_day(moment: datetime) -> str:
     """``9:00 AM``."""
     return _hour(moment)
-
-
-def phone_display(e164: str) -> str:
-    """``+1 512-555-0123`` (international format), or the value as given when it does not parse."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 @cache
