@@ -46,6 +46,9 @@ class Step:
     key: str
     warm: bool = True  # counts toward the warm limit
     vehicle: dict[str, Any] | None = None
+    # A verified returning customer: a verification token naming them, no details typed, their
+    # saved vehicle picked (read with the profile in the one BatchGetItem)
+    verified: bool = False
 
 
 NEW_A = {"first_name": "Dana", "last_name": "Rivera", "phone": "+1 512-555-0123", "email": "dana@example.com"}
@@ -72,6 +75,13 @@ STEPS = [
         vehicle={"year": 2022, "make": "Ford", "model": "Maverick"},
     ),
     Step("warm: slot full (409 + alternatives)", "2026-11-24T08:00:00-06:00", NEW_C, "bench-key-0005"),
+    Step(
+        "warm: verified returning customer, saved vehicle",
+        "2026-11-24T10:00:00-06:00",
+        NEW_A,
+        "bench-key-0006",
+        verified=True,
+    ),
 ]
 
 
@@ -87,12 +97,17 @@ def load_booking_function(environment: dict[str, str]) -> ModuleType:
     return module
 
 
-def event_for(step: Step) -> dict[str, Any]:
+def event_for(step: Step, verified: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The sample event for ``step``; ``verified`` = (verification token, saved vehicle id)."""
     event: dict[str, Any] = json.loads(EVENT.read_text(encoding="utf-8"))
     body = json.loads(event["body"])
     body.update({"start": step.start, "customer": step.customer})
     if step.vehicle is not None:
         body["vehicle"] = step.vehicle
+    if verified is not None:
+        del body["customer"], body["vehicle"]
+        body["vehicle_id"] = verified[1]
+        event["headers"]["Authorization"] = f"Bearer {verified[0]}"
     event["body"] = json.dumps(body)
     event["headers"]["Idempotency-Key"] = step.key
     event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
@@ -114,8 +129,12 @@ def run() -> list[dict[str, Any]]:
         environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the function's logs are not the figures
         os.environ.update(environment)
 
+        from bookbay.domain.ids import stable_id
+        from bookbay.repositories.booking import BookingRepository
         from bookbay.repositories.catalog import CatalogRepository
+        from bookbay.services.verification_tokens import VerificationTokens
         from bookbay.shopfile import read_shop_file
+        from bookbay.types import normalize_phone
 
         catalog = read_shop_file(DEMO_SHOP)
         # Capacity 1 at the store, so that booking the first slot again is the 409 path.
@@ -130,11 +149,23 @@ def run() -> list[dict[str, Any]]:
         CatalogRepository(environment["TABLE_NAME"], REGION).upsert(catalog)
         module = load_booking_function(environment)
         vars(module)["clock"] = lambda: NOW
+        # Tokens signed with a constant key: Secrets Manager is not what is measured here
+        vars(module)["tokens"] = tokens = VerificationTokens(lambda: b"bench-signing-key-0123456789abcdef")
         counter.take()  # the set-up's calls are not the handler's
 
         for step in STEPS:
+            verified: tuple[str, str] | None = None
+            if step.verified:
+                customer = BookingRepository(environment["TABLE_NAME"], REGION).find_customer(
+                    normalize_phone(step.customer["phone"]), step.customer["email"]
+                )
+                assert customer is not None, "the verified step's customer booked before"  # noqa: S101
+                phone = normalize_phone(step.customer["phone"])
+                vehicle_id = stable_id(customer.customer_id, "2019|honda|civic")
+                verified = (tokens.issue(phone, "sms", customer.customer_id, NOW), vehicle_id)
+                counter.take()  # the bench's own reads
             with contextlib.redirect_stdout(io.StringIO()):  # the EMF cold-start metric line
-                response = module.lambda_handler(event_for(step), FakeContext())
+                response = module.lambda_handler(event_for(step, verified), FakeContext())
             calls = counter.take()
             rows.append(
                 {

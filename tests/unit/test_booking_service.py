@@ -91,10 +91,15 @@ class FakeStore:
         verified: str | None = None,
         customer_id: str | None = None,
         address_canonical: str | None = None,
+        parts: tuple[str | None, str | None] = (None, None),
     ) -> CustomerLookup:
         self.lookup_calls += 1
         kind = "email" if verified and "@" in verified else "phone"
+        vehicle = self.parts.get((customer_id or "", parts[0] or "")) if customer_id else None
+        address = self.parts.get((customer_id or "", parts[1] or "")) if customer_id else None
         return CustomerLookup(
+            vehicle=vehicle if isinstance(vehicle, Vehicle) else None,
+            address=address if isinstance(address, CustomerAddress) else None,
             by_phone=self.lookups.get(("phone", phone or "")),
             by_email=self.lookups.get(("email", email or "")),
             by_verified=self.lookups.get((kind, verified)) if verified else None,
@@ -671,6 +676,7 @@ def test_a_verified_returning_customer_books_with_nothing_re_entered() -> None:
     assert plan.appointment.contact.full_name == "Dana Rivera" and plan.appointment.contact.phone == PHONE
     assert plan.appointment.vehicle_id == saved.id and plan.vehicle is None
     assert plan.new_lookups == () and plan.proposed_changes == ()
+    assert (h.store.lookup_calls, h.store.part_calls) == (1, 0)  # the saved vehicle came in the first read
 
 
 def test_a_verified_customer_typing_other_details_books_on_their_record_and_proposes_them() -> None:

@@ -66,6 +66,8 @@ class CustomerLookup:
     by_verified: CustomerSummary | None = None
     profile: CustomerProfile | None = None
     address_owner: AddressOwner | None = None
+    vehicle: Vehicle | None = None  # the verified customer's saved vehicle, when asked for
+    address: CustomerAddress | None = None  # ... and saved address
 
     @property
     def customer(self) -> CustomerSummary | None:
@@ -110,10 +112,12 @@ class BookingRepository:
         verified: str | None = None,
         customer_id: str | None = None,
         address_canonical: str | None = None,
+        parts: tuple[str | None, str | None] = (None, None),
     ) -> CustomerLookup:
         """In one (strongly consistent) BatchGetItem: the owners of the typed phone and e-mail, of
-        the ``verified`` phone / e-mail, the profile of ``customer_id`` and the owner of the address
-        whose canonical form is ``address_canonical``. Absent ones are None."""
+        the ``verified`` phone / e-mail, the profile of ``customer_id`` with its saved vehicle and
+        address named by ``parts`` (vehicle id, address id), and the owner of the address whose
+        canonical form is ``address_canonical``. Absent ones are None."""
         phone_key = (keys.phone_pk(phone), keys.PHONE_SK) if phone else None
         email_key = (keys.email_pk(email), keys.EMAIL_SK) if email else None
         verified_key = keys.contact_key(verified) if verified else None
@@ -121,7 +125,30 @@ class BookingRepository:
         address_key = (
             (keys.address_key_pk(address_canonical), keys.ADDRESSKEY_SK) if address_canonical else None
         )
-        wanted = [k for k in (phone_key, email_key, verified_key, profile_key, address_key) if k is not None]
+        vehicle_id, address_id = parts if customer_id else (None, None)
+        vehicle_key = (
+            (keys.customer_pk(customer_id), keys.vehicle_sk(vehicle_id))
+            if customer_id and vehicle_id
+            else None
+        )
+        saved_address_key = (
+            (keys.customer_pk(customer_id), keys.address_sk(address_id))
+            if customer_id and address_id
+            else None
+        )
+        wanted = [
+            k
+            for k in (
+                phone_key,
+                email_key,
+                verified_key,
+                profile_key,
+                address_key,
+                vehicle_key,
+                saved_address_key,
+            )
+            if k is not None
+        ]
         if not wanted:
             return CustomerLookup()
         found: dict[tuple[str, str], BaseItem] = {
@@ -137,6 +164,8 @@ class BookingRepository:
 
         profile = found.get(profile_key) if profile_key else None
         owner = found.get(address_key) if address_key else None
+        vehicle = found.get(vehicle_key) if vehicle_key else None
+        saved = found.get(saved_address_key) if saved_address_key else None
         return CustomerLookup(
             by_phone=summary(phone_key),
             by_email=summary(email_key),
@@ -147,6 +176,8 @@ class BookingRepository:
             address_owner=AddressOwner(owner.customer_id, owner.address_id)
             if isinstance(owner, AddressKeyItem)
             else None,
+            vehicle=Vehicle.model_validate(vehicle.body) if isinstance(vehicle, VehicleItem) else None,
+            address=CustomerAddress.model_validate(saved.body) if isinstance(saved, AddressItem) else None,
         )
 
     def find_customer(self, phone: str, email: str) -> CustomerSummary | None:

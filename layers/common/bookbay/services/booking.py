@@ -70,6 +70,7 @@ class BookingStore(Protocol):
         verified: str | None = None,
         customer_id: str | None = None,
         address_canonical: str | None = None,
+        parts: tuple[str | None, str | None] = (None, None),
     ) -> CustomerLookup: ...
 
     def customer_summary(self, customer_id: str) -> CustomerSummary | None: ...
@@ -166,17 +167,21 @@ def book(
     # write of the lookup item; run once more, and it finds the customer the other one created.
     for attempt in (1, 2):
         typed = request.customer
+        named = identity.customer_id if identity else None
         lookup = booking_repo.lookup(
             typed.phone if typed else None,
             typed.email if typed else None,
-            verified=identity.destination if identity and not identity.customer_id else None,
-            customer_id=identity.customer_id if identity else None,
+            verified=identity.destination if identity and not named else None,
+            customer_id=named,
             address_canonical=offer.address.canonical if offer.address else None,
+            # A verified customer's saved vehicle and address come in the same read
+            parts=_named_parts(request, identity) if named else (None, None),
         )
         plan, manage_url = _plan(
             request,
             offer,
             _booker(request, identity, lookup, offer, booking_repo, appointment_id=appointment_id, now=now),
+            lookup,
             appointment_id=appointment_id,
             booking_repo=booking_repo,
             base_url=base_url,
@@ -504,6 +509,7 @@ def _plan(
     request: BookingRequest,
     offer: _Offer,
     booker: _Booker,
+    lookup: CustomerLookup,
     *,
     appointment_id: str,
     booking_repo: BookingStore,
@@ -514,7 +520,7 @@ def _plan(
     contact = booker.contact
     customer = booker.customer
     vehicle_id = request.vehicle_id or (booker.vehicle_id if request.vehicle is None else None)
-    saved_vehicle, saved_address = _saved_parts(request, booker, vehicle_id, booking_repo)
+    saved_vehicle, saved_address = _saved_parts(request, booker, vehicle_id, lookup, booking_repo)
     vehicle, vehicle_to_add = _vehicle(request, customer.customer_id, saved_vehicle, vehicle_id)
     address, address_to_add = _address(request, offer, booker, saved_address)
 
@@ -604,13 +610,28 @@ def _proposed_changes(
     ]
 
 
+def _named_parts(request: BookingRequest, identity: VerifiedIdentity | None) -> tuple[str | None, str | None]:
+    """The saved vehicle and address ids a booking names (a known-source link's vehicle included)."""
+    vehicle_id = request.vehicle_id
+    if vehicle_id is None and request.vehicle is None and identity is not None:
+        vehicle_id = identity.vehicle_id
+    return vehicle_id, request.address_id if request.appointment_type == "at_home" else None
+
+
 def _saved_parts(
-    request: BookingRequest, booker: _Booker, vehicle_id: str | None, booking_repo: BookingStore
+    request: BookingRequest,
+    booker: _Booker,
+    vehicle_id: str | None,
+    lookup: CustomerLookup,
+    booking_repo: BookingStore,
 ) -> tuple[Vehicle | None, CustomerAddress | None]:
-    """The saved vehicle and address the request names (one read), for a booker on file."""
+    """The saved vehicle and address the request names, for a booker on file: from the first read
+    when it was the verified customer's, else one more read."""
     address_id = request.address_id if request.appointment_type == "at_home" else None
     if not booker.on_file or (vehicle_id is None and address_id is None):
         return None, None
+    if lookup.profile is not None and lookup.profile.id == booker.customer.customer_id:
+        return lookup.vehicle, lookup.address
     return booking_repo.customer_parts(booker.customer.customer_id, vehicle_id, address_id)
 
 
