@@ -1,6 +1,7 @@
 """Staff action pages from the store notification e-mail (HTML, not part of the JSON API):
 GET /s/{token} (the appointment, Confirm, Reschedule with free times), POST /s/{token}/confirm,
-POST /s/{token}/reschedule (form field ``start``)."""
+POST /s/{token}/reschedule (form field ``start``). Confirm and reschedule also create or move the
+appointment's reminder schedule."""
 
 from __future__ import annotations
 
@@ -13,24 +14,34 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 from bookbay.api.pages import page, read_form, require_same_origin, use_html_errors
 from bookbay.api.resolver import make_resolver
-from bookbay.config import BaseConfig
+from bookbay.config import SchedulingConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.appointments import AppointmentRepository
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.catalog import CatalogRepository
+from bookbay.repositories.customers import CustomersRepository
 from bookbay.services import staff_actions
 from bookbay.services.links import public_base_url
+from bookbay.services.reminders import ReminderScheduling
 from bookbay.services.staff_actions import StaffDeps, StaffView
 from bookbay.templates import long_when
 
-config = BaseConfig.from_env()
+config = SchedulingConfig.from_env()
 deps = StaffDeps(
     catalog=CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds),
     appointments=AppointmentRepository(config.table_name, config.region),
     availability=AvailabilityRepository(config.table_name, config.region),
     public_base_url=config.public_base_url,
+    customers=CustomersRepository(config.table_name, config.region),
+    reminders=ReminderScheduling(
+        EventBridgeScheduler(
+            ScheduleTarget(config.schedule_group, config.scheduler_role_arn, config.scheduler_dlq_arn)
+        ),
+        config.reminder_function_arn,
+    ),
 )
 app = make_resolver(json_api=False)
 use_html_errors(app)
@@ -66,6 +77,13 @@ def _check_form() -> dict[str, str]:
     return form
 
 
+CONFIRMATION_SENT = {
+    "email": "the customer has been e-mailed.",
+    "sms": "the customer has been sent a text message.",
+    None: "no message was sent: the customer prefers a phone call.",
+}
+
+
 def _render(view: StaffView, *, action_base: str = "", token: str = "") -> Response[str]:
     """The page for ``view``. Pages at /s/<token>/<action> post to their siblings and link back
     with ``../<token>``."""
@@ -80,7 +98,7 @@ def _render(view: StaffView, *, action_base: str = "", token: str = "") -> Respo
             status, "pages/staff.html", d=d, view=view, action_base=action_base, notice=None, alert=alert
         )
     headline, notice = {
-        "confirmed": ("Confirmed", "Confirmed \N{EM DASH} the customer has been e-mailed."),
+        "confirmed": ("Confirmed", f"Confirmed \N{EM DASH} {CONFIRMATION_SENT[view.message_channel]}"),
         "already_confirmed": (
             "Already confirmed",
             "This appointment was already confirmed; no e-mail was sent.",

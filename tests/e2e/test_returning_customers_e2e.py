@@ -16,7 +16,7 @@ from scripts.demo_returning_customers import Demo
 from tests.e2e.conftest import ARTIFACTS
 
 
-@pytest.mark.timeout(400)  # the send-limit step waits out the 30-second resend cooldown five times
+@pytest.mark.timeout(600)  # the send-limit step waits out the 30-second resend cooldown five times
 def test_the_returning_customer_walk_through_and_its_logs(local_stack: Any) -> None:
     steps: list[str] = []
     demo = Demo(local_stack.base_url, local_stack.moto_url, out=steps.append)

@@ -186,6 +186,17 @@ def staff_app(seeded: Stack) -> ModuleType:
 
 
 @pytest.fixture
+def customer_links_app(seeded: Stack) -> ModuleType:
+    """The customer link pages on the demo shop, whose links start with PUBLIC_BASE_URL."""
+    repo = CatalogRepository(seeded.table_name, REGION)
+    catalog, version = repo.catalog_and_version()
+    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
+        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
+        repo.save_settings(catalog.shop, settings, expected_version=version)
+    return seeded.load("customer_links", "CustomerLinksFunction")
+
+
+@pytest.fixture
 def empty_catalog_app(stack: Stack) -> ModuleType:
     return stack.load("catalog", "CatalogFunction")
 
@@ -203,6 +214,18 @@ def docs_app(stack: Stack) -> ModuleType:
 @pytest.fixture
 def outbox_app(stack: Stack) -> ModuleType:
     return stack.load("outbox_sender", "OutboxSenderFunction")
+
+
+@pytest.fixture
+def reminders_app(seeded: Stack) -> ModuleType:
+    """The reminder function (target of the reminder schedules) on the demo shop, whose links
+    start with PUBLIC_BASE_URL."""
+    repo = CatalogRepository(seeded.table_name, REGION)
+    catalog, version = repo.catalog_and_version()
+    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
+        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
+        repo.save_settings(catalog.shop, settings, expected_version=version)
+    return seeded.load("reminders", "RemindersFunction")
 
 
 @pytest.fixture

@@ -62,6 +62,16 @@ class OutboxSenderConfig(BaseConfig):
     sms_sender_id: str | None = Field(default=None, max_length=11)
 
 
+class SchedulingConfig(BaseConfig):
+    """Functions that schedule reminders: one-time schedules in SCHEDULE_GROUP, invoking the
+    reminder function as SCHEDULER_ROLE_ARN, undeliverable ones to SCHEDULER_DLQ_ARN."""
+
+    schedule_group: str = Field(min_length=1)
+    scheduler_role_arn: str = Field(min_length=1)
+    scheduler_dlq_arn: str | None = None
+    reminder_function_arn: str = Field(min_length=1, description="The reminder schedules' target")
+
+
 class BookingConfig(BaseConfig):
     """The booking function: its Powertools idempotency records live in their own table; it checks
     verification tokens with the SigningKeySecret."""

@@ -117,6 +117,12 @@ class CustomerChanged(Conflict):
     code = "customer_changed"
 
 
+class InvalidTransition(Conflict):
+    """The appointment's state does not allow the action (e.g. an e-confirmation of a cancelled one)."""
+
+    code = "invalid_transition"
+
+
 class RequestInProgress(Conflict):
     """A request with the same Idempotency-Key is still being processed."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bookbay.domain.catalog import Address
+from bookbay.exceptions import InvalidTransition
 from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId, phone_display
 
 AppointmentStatus = Literal[
@@ -139,6 +140,16 @@ class Takeover(BaseModel):
 VerifiedVia = Literal["code", "known_source"]
 
 
+class CustomerConfirmation(BaseModel):
+    """The customer pressed Confirm on their link: when, and for which start time. It records the
+    customer's word only; it never confirms on the store's behalf (the status stays as it was)."""
+
+    model_config = _frozen
+
+    at: AwareDatetime
+    start: AwareDatetime = Field(description="The appointment's start the customer confirmed")
+
+
 class Appointment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -166,6 +177,13 @@ class Appointment(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     sequence: int = Field(default=0, ge=0, description="Incremented on each change (calendar SEQUENCE)")
+    customer_confirmation: CustomerConfirmation | None = Field(
+        default=None, description="The customer confirmed from their link (it counts for that start only)"
+    )
+    reschedule_requested_at: AwareDatetime | None = Field(
+        default=None, description="When the customer last asked to reschedule from their link"
+    )
+    checked_in_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -179,6 +197,11 @@ class Appointment(BaseModel):
 
     def is_past(self, now: datetime) -> bool:
         return self.end <= now
+
+    @property
+    def customer_confirmed(self) -> bool:
+        """The customer confirmed the CURRENT time (a confirmation of an earlier time does not count)."""
+        return self.customer_confirmation is not None and self.customer_confirmation.start == self.start
 
 
 class CustomerProfile(BaseModel):
@@ -224,3 +247,72 @@ class ProposedChange(BaseModel):
     source: str
     status: Literal["pending", "accepted", "rejected"] = "pending"
     created_at: AwareDatetime
+
+
+# ------------------------------------------------------------------------------ transitions
+# Which statuses each action may start from. Anything else is an InvalidTransition (409).
+CUSTOMER_CONFIRM_FROM: frozenset[str] = frozenset({"requested", "confirmed"})
+RESCHEDULE_REQUEST_FROM: frozenset[str] = frozenset({"requested", "confirmed"})
+CHECK_IN_FROM: frozenset[str] = HOLDS_CAPACITY
+_A = TypeVar("_A", bound=Appointment)
+
+
+def check_in(appointment: _A, now: datetime) -> _A:
+    """The appointment once its vehicle is checked in: status ``checked_in``, one more ``sequence``.
+
+    Allowed from the statuses that hold a time (requested, confirmed, reschedule requested);
+    anything else raises InvalidTransition. Checking in ends what waited for the drop-off: the
+    customer link stops working (it works only while the status holds a time), the slots are
+    released (only those statuses hold capacity), and the reminder is no longer due.
+    """
+    if appointment.status not in CHECK_IN_FROM:
+        raise InvalidTransition(
+            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be checked in."
+        )
+    return appointment.model_copy(
+        update={
+            "status": "checked_in",
+            "checked_in_at": now,
+            "updated_at": now,
+            "sequence": appointment.sequence + 1,
+        }
+    )
+
+
+def confirm_by_customer(appointment: _A, now: datetime) -> _A:
+    """The customer's Confirm from their link: records that they will come at this start.
+
+    It never confirms on the store's behalf: a ``requested`` appointment (request mode) stays
+    requested until staff confirm it. The calendar event does not change, so neither does
+    ``sequence``. Allowed from requested and confirmed; else InvalidTransition.
+    """
+    if appointment.status not in CUSTOMER_CONFIRM_FROM:
+        raise InvalidTransition(
+            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be confirmed."
+        )
+    return appointment.model_copy(
+        update={
+            "customer_confirmation": CustomerConfirmation(at=now, start=appointment.start),
+            "updated_at": now,
+        }
+    )
+
+
+def request_reschedule(appointment: _A, now: datetime) -> _A:
+    """The customer asks to reschedule from their link: status ``reschedule_requested`` (its
+    calendar STATUS becomes TENTATIVE, so ``sequence`` goes up), any earlier customer confirmation
+    dropped. The appointment keeps its time and its slots until staff move or cancel it.
+    Allowed from requested and confirmed; else InvalidTransition."""
+    if appointment.status not in RESCHEDULE_REQUEST_FROM:
+        raise InvalidTransition(
+            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be rescheduled."
+        )
+    return appointment.model_copy(
+        update={
+            "status": "reschedule_requested",
+            "reschedule_requested_at": now,
+            "customer_confirmation": None,
+            "updated_at": now,
+            "sequence": appointment.sequence + 1,
+        }
+    )

@@ -32,6 +32,11 @@ def outbox_retry_schedule(message_id: str, attempt: int) -> str:
     return f"outbox-retry-{message_id}-{attempt}"[:64]
 
 
+def reminder_schedule(appointment_id: str) -> str:
+    """Name of the one-time schedule of an appointment's reminder (one per appointment, <= 64 chars)."""
+    return f"reminder-{appointment_id}"[:64]
+
+
 # ---------------------------------------------------------------- customers
 PROFILE_SK = "PROFILE"
 PHONE_SK = "PHONE"
@@ -104,6 +109,14 @@ def appointment_gsi1(location_id: str, local_start_iso: str, appointment_id: str
 
 def appointment_gsi2(customer_id: str, utc_start_iso: str) -> tuple[str, str]:
     return customer_pk(customer_id), f"APPOINTMENT#{utc_start_iso}"
+
+
+REMINDER_PREFIX = "REMINDER#"
+
+
+def reminder_sk(sequence: int) -> str:
+    """PK=APPOINTMENT#<id>, SK=REMINDER#<sequence>: the reminder for that version of it was sent."""
+    return f"{REMINDER_PREFIX}{sequence}"
 
 
 # ---------------------------------------------------------------- link tokens

@@ -199,6 +199,42 @@ class AppointmentRepository:
         write_transaction(build, _failure)
         return moved
 
+    def transition(
+        self,
+        before: StoredAppointment,
+        after: Appointment,
+        *,
+        allowed_from: Iterable[str],
+        messages: Sequence[OutboundMessage] = (),
+        links: Sequence[LinkTokenItem] = (),
+        release: bool = False,
+    ) -> StoredAppointment:
+        """Write ``after``, what a domain transition (``bookbay.domain.booking``) made of ``before``
+        at the same time: its status and body, ``messages`` and ``links``, and with ``release`` the
+        capacity of every slot it held, in one transaction. The write is conditional on the version
+        read and on the stored status being one of ``allowed_from``.
+
+        Raises StaleWrite when the appointment changed since it was read (or left those statuses).
+        """
+        if (after.id, after.start, after.slot_starts) != (before.id, before.start, before.slot_starts):
+            raise ValueError("a transition keeps the appointment's time; use reschedule to move it")
+        stored = StoredAppointment.model_validate({**after.model_dump(), "version": before.version + 1})
+        held = sorted({s.astimezone(UTC) for s in before.slot_starts}) if release else []
+
+        def build(tx: LabelledTransaction) -> None:
+            self._put_all(tx, messages, links)
+            release_slots(tx.tx, before.location_id, held)
+            tx.updated(len(held), "release")
+            tx.update(
+                _item(before),
+                [AppointmentItem.status.set(stored.status), AppointmentItem.body.set(_body(stored))],
+                "appointment",
+                condition=AppointmentItem.status.is_in(*sorted(allowed_from)),
+            )
+
+        write_transaction(build, _failure)
+        return stored
+
     # ------------------------------------------------------------------ the transaction
     @staticmethod
     def _put_all(

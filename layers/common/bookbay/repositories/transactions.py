@@ -1,8 +1,9 @@
 """Running a DynamoDB transaction: what each item is, what a cancellation was about, and retries.
 
 DynamoDB cancels a transaction with one reason per item. Items are labelled as they are added,
-in the order DynamoDB gets them (pynamodb sends puts before updates, each kind in the order
-added), so a failed condition maps to what it was about (a slot, the appointment, a lookup, ...).
+in the order DynamoDB gets them (pynamodb sends condition checks, then puts, then updates, each
+kind in the order added), so a failed condition maps to what it was about (a slot, the
+appointment, a lookup, ...).
 Cancellations caused only by another transaction touching the same items at the same moment
 (TransactionConflict) are tried again after a short random pause.
 """
@@ -30,11 +31,18 @@ class LabelledTransaction:
     def __init__(self, tx: TransactWrite, labels: list[str]) -> None:
         self.tx = tx
         self._labels = labels  # filled in DynamoDB's order as items are added
+        self._checks = 0
         self._puts = 0
+
+    def check(self, model: type[BaseItem], hash_key: str, range_key: str, condition: Any, label: str) -> None:
+        """A condition on an item the transaction does not write (it fails the whole transaction)."""
+        self.tx.condition_check(model, hash_key, range_key, condition=condition)
+        self._labels.insert(self._checks, label)  # condition checks come first
+        self._checks += 1
 
     def save(self, item: BaseItem, condition: Any, label: str) -> None:
         self.tx.save(item, condition=condition)
-        self._labels.insert(self._puts, label)  # puts come before every update
+        self._labels.insert(self._checks + self._puts, label)  # puts come before every update
         self._puts += 1
 
     def update(self, item: BaseItem, actions: list[Any], label: str, condition: Any = None) -> None:

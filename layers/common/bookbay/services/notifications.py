@@ -1,5 +1,6 @@
 """The e-mails an appointment sends: to the customer (request received / confirmed / rescheduled)
-and to the store (a new request, with Confirm and Reschedule links to the staff page).
+and to the store (a new request, with Confirm and Reschedule links to the staff page; a customer's
+reschedule request, with a link to pick the new time).
 
 Each is HTML + text from the jinja2 templates in ``bookbay/templates/email``, with times in the
 location's time zone. These functions only render: the caller writes the messages to the outbox in
@@ -150,6 +151,35 @@ def rescheduled_message(
     details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
     return _customer_message(
         details, "rescheduled", manage_url=manage_url, now=now, previous_start=previous_start
+    )
+
+
+def reschedule_request_message(
+    catalog: Catalog,
+    appointment: Appointment,
+    *,
+    vehicle_label: str | None,
+    staff_url: str,
+    now: datetime,
+    address: Address | None = None,
+) -> OutboundMessage:
+    """The store's "the customer asks to reschedule" e-mail (to the notification route's address),
+    with a link to the staff page where staff pick the new time."""
+    details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
+    subject = (
+        f"Reschedule request: {details.service.name}, {short_when(details.start)}, "
+        f"{details.location.name} - {appointment.contact.full_name}"
+    )
+    context = {"d": details, "staff_url": staff_url}
+    return OutboundMessage(
+        id=new_id(),
+        channel="email",
+        to=store_recipient(catalog, details.location),
+        subject=_subject(subject),
+        text=render("email/store_reschedule_request.txt", **context),
+        html=render("email/store_reschedule_request.html", **context),
+        reference=f"appointment:{appointment.id}",
+        created_at=now,
     )
 
 

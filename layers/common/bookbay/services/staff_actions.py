@@ -4,7 +4,12 @@ it, or move it to another free time.
 Showing changes nothing (mail scanners fetch links). A link works while its appointment is active:
 it still holds its time (requested, confirmed or reschedule requested) and that time has not come
 yet. Confirm and reschedule write the appointment, the capacity it moves, a fresh customer manage
-link and the customer's e-mail in one transaction; confirming twice sends nothing the second time.
+link and the customer's message in one transaction; confirming twice sends nothing the second time.
+
+Confirm sends the e-confirmation by the customer's preferred channel (phone: none, SMS, e-mail;
+``services.econfirmation``); reschedule e-mails the new time. Once the change has committed, the
+appointment's reminder schedule is created or moved (``services.reminders.update_reminder``,
+which logs and counts a Scheduler failure rather than undo the change).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from bookbay.domain.availability import (
     required_slots,
 )
 from bookbay.domain.booking import HOLDS_CAPACITY, Appointment
-from bookbay.domain.catalog import Catalog
+from bookbay.domain.catalog import Catalog, Channel
 from bookbay.exceptions import (
     AppointmentTypeNotOffered,
     InvalidInput,
@@ -39,13 +44,14 @@ from bookbay.observability import logger
 from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment, TokenExpiry
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.catalog import CatalogRepository
-from bookbay.services import links
+from bookbay.services import econfirmation, links
+from bookbay.services.econfirmation import ProfileSource
 from bookbay.services.notifications import (
     AppointmentDetails,
     appointment_details,
-    confirmed_message,
     rescheduled_message,
 )
+from bookbay.services.reminders import ReminderScheduling, update_reminder
 
 LINK_KIND: links.LinkKind = "staff"
 PICKER_DAYS = 14
@@ -61,6 +67,8 @@ class StaffDeps:
     appointments: AppointmentRepository
     availability: AvailabilityRepository
     public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
+    customers: ProfileSource | None = None  # the preferred channel (None: e-mail)
+    reminders: ReminderScheduling | None = None  # None: no reminder schedules
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class StaffView:
     outcome: Outcome = "shown"
     days: list[DaySlots] = field(default_factory=list)
     picker_days: int = PICKER_DAYS
+    message_channel: Channel | None = "email"  # how the customer was told (None: not, a call)
 
     @property
     def can_confirm(self) -> bool:
@@ -102,28 +111,41 @@ def confirm(deps: StaffDeps, token: str, now: datetime) -> StaffView:
     appointment = loaded.appointment
     if appointment.status == "confirmed":
         return StaffView(loaded.details, outcome="already_confirmed")
-    manage_url, manage_link = links.new_link(
-        _base_url(deps, loaded.catalog), "customer", appointment.id, appointment.end
-    )
     confirmed = appointment.model_copy(update={"status": "confirmed"})
-    message = confirmed_message(
+    prepared = econfirmation.prepare(
+        "confirmation",
         loaded.catalog,
         confirmed,
+        preferred=econfirmation.preferred_channel(deps.customers, appointment),
         vehicle_label=loaded.details.vehicle_label,
-        manage_url=manage_url,
-        now=now,
         address=loaded.details.address,
+        base_url=_base_url(deps, loaded.catalog),
+        now=now,
     )
+    messages = [prepared.message] if prepared.message is not None else []
+    manage_links = [prepared.link] if prepared.link is not None else []
     try:
-        stored = deps.appointments.confirm(appointment, [message], links=[manage_link], now=now)
+        stored = deps.appointments.confirm(appointment, messages, links=manage_links, now=now)
     except StaleWrite:
         again = deps.appointments.get(appointment.id)
         if again is None or again.status != "confirmed":
             raise
         logger.info("staff confirm: confirmed meanwhile", extra={"appointment_id": appointment.id})
         return StaffView(_details(loaded.catalog, again, loaded.details), outcome="already_confirmed")
-    logger.info("staff confirm", extra={"appointment_id": appointment.id, "message_id": message.id})
-    return StaffView(_details(loaded.catalog, stored, loaded.details), outcome="confirmed")
+    logger.info(
+        "staff confirm",
+        extra={
+            "appointment_id": appointment.id,
+            "channel": prepared.sent.channel,
+            "message_id": prepared.sent.message_id,
+        },
+    )
+    _update_reminder(deps, loaded.catalog, stored, now)
+    return StaffView(
+        _details(loaded.catalog, stored, loaded.details),
+        outcome="confirmed",
+        message_channel=prepared.sent.channel,
+    )
 
 
 def reschedule(deps: StaffDeps, token: str, start_text: str, now: datetime) -> StaffView:
@@ -177,6 +199,7 @@ def reschedule(deps: StaffDeps, token: str, start_text: str, now: datetime) -> S
         logger.info("staff reschedule: slot taken", extra={"appointment_id": appointment.id})
         return StaffView(details, outcome="slot_taken", days=_picker(deps, loaded, now))
     logger.info("staff reschedule", extra={"appointment_id": appointment.id, "message_id": message.id})
+    _update_reminder(deps, loaded.catalog, stored, now)
     return StaffView(_details(loaded.catalog, stored, details), outcome="rescheduled")
 
 
@@ -184,6 +207,12 @@ def reschedule(deps: StaffDeps, token: str, start_text: str, now: datetime) -> S
 def is_active(appointment: Appointment, now: datetime) -> bool:
     """A staff link works while the appointment holds its time and that time is still ahead."""
     return appointment.status in HOLDS_CAPACITY and now < appointment.start
+
+
+def _update_reminder(deps: StaffDeps, catalog: Catalog, appointment: Appointment, now: datetime) -> None:
+    """After the commit: the reminder schedule follows the appointment (never raises)."""
+    if deps.reminders is not None:
+        update_reminder(deps.reminders, appointment, catalog, now)
 
 
 def _load(deps: StaffDeps, token: str, now: datetime) -> _Loaded:

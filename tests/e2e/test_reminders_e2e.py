@@ -1,0 +1,245 @@
+"""Reminders over HTTP on the local stack: book, confirm from the staff page, then let time pass
+with ``POST /_local/scheduler/run {until}``. The reminder fires at 09:00 Austin time on the
+business day before drop-off (a weekend, a holiday and a daylight-saving change in between), not
+a second earlier; it arrives once (in /_local/messages, with a manage link); a rescheduled
+appointment gets one reminder, at the new time. (Cancelling has no HTTP route yet: the
+integration tests cover it.)"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+import httpx
+import pytest
+
+from bookbay.shopfile import read_shop_file
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+AUSTIN = ZoneInfo("America/Chicago")
+SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change", "appointment_type": "in_store"}
+DEMO = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml").shop.settings
+
+
+@pytest.fixture(scope="module")
+def http(local_stack: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def staff(http: httpx.Client) -> dict[str, str]:
+    token = http.post(
+        "/_local/token", json={"sub": "e2e-reminders", "email": "staff@example.com", "groups": ["staff"]}
+    ).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+# ------------------------------------------------------------------------------ an independent calendar
+def closed(day: date) -> bool:
+    """The demo shop's closed days, read straight from the holidays library and its shop file."""
+    return (
+        day.weekday() >= 5
+        or day in holidays.country_holidays("US", years=day.year)
+        or (day in DEMO.holidays.extra_closed_dates)
+    )
+
+
+def expected_reminder(drop_off: date) -> datetime:
+    """09:00 in Austin on the last open weekday before ``drop_off`` (the demo: 1 business day)."""
+    day = drop_off - timedelta(days=1)
+    while closed(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(9), tzinfo=AUSTIN)
+
+
+def first_day(after: date, wanted: Any) -> date:
+    day = after
+    while not wanted(day):
+        day += timedelta(days=1)
+    return day
+
+
+# ------------------------------------------------------------------------------ over HTTP
+def book(http: httpx.Client, day: date, last_name: str) -> dict[str, Any]:
+    response = http.get("/v1/availability", params={**SERVICE, "from": day.isoformat(), "days": 1})
+    assert response.status_code == 200, response.text
+    # the day's last free start: other e2e tests take the first ones of their days
+    start = [s["start"] for s in response.json()["slots"] if s["remaining"] >= 1][-1]
+    body = {
+        **SERVICE,
+        "start": start,
+        "customer": {
+            "first_name": "Remy",
+            "last_name": last_name,
+            "phone": "+1 512-555-0177",
+            "email": f"{last_name.lower()}@example.com",
+        },
+        "vehicle": {"year": 2020, "make": "Ford", "model": "Escape"},
+        "source": "web",
+    }
+    response = http.post("/v1/appointments", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 201, response.text
+    appointment: dict[str, Any] = response.json()["appointment"]
+    return appointment
+
+
+def messages_to(http: httpx.Client, last_name: str) -> list[dict[str, Any]]:
+    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+    return [
+        m
+        for m in http.get("/_local/messages").json()["messages"]
+        if m["to"] == f"{last_name.lower()}@example.com"
+    ]
+
+
+def reminders_to(http: httpx.Client, last_name: str) -> list[dict[str, Any]]:
+    return [m for m in messages_to(http, last_name) if (m["subject"] or "").startswith("Reminder:")]
+
+
+def staff_link(http: httpx.Client, local_stack: Any, last_name: str) -> str:
+    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+    (store,) = [
+        m
+        for m in http.get("/_local/messages").json()["messages"]
+        if last_name in m["text"] and (m["subject"] or "").startswith("Appointment request")
+    ]
+    found = re.search(rf"{re.escape(local_stack.base_url)}/s/[A-Za-z0-9_-]+", store["text"])
+    assert found is not None
+    return found.group(0)
+
+
+def confirm(http: httpx.Client, local_stack: Any, last_name: str) -> str:
+    link = staff_link(http, local_stack, last_name)
+    done = http.post(f"{link}/confirm", data={"action": "confirm"})
+    assert done.status_code == 200 and "Confirmed" in done.text, done.text[:1000]
+    return link
+
+
+def run_scheduler(http: httpx.Client, until: datetime) -> list[dict[str, Any]]:
+    response = http.post("/_local/scheduler/run", json={"until": until.isoformat()})
+    assert response.status_code == 200, response.text
+    fired: list[dict[str, Any]] = response.json()["fired"]
+    return fired
+
+
+def fired_for(fired: list[dict[str, Any]], appointment_id: str) -> list[dict[str, Any]]:
+    return [f for f in fired if f["name"] == f"reminder-{appointment_id}"]
+
+
+def assert_reminded_once_at(
+    http: httpx.Client, appointment: dict[str, Any], last_name: str, at: datetime
+) -> dict[str, Any]:
+    """Nothing until a second before ``at``; at ``at`` the reminder fires and arrives, once."""
+    assert fired_for(run_scheduler(http, at - timedelta(seconds=1)), appointment["id"]) == []
+    assert reminders_to(http, last_name) == []
+    (fired,) = fired_for(run_scheduler(http, at), appointment["id"])
+    assert fired["target_function"] == "RemindersFunction" and fired["result"] == {"outcome": "sent"}
+    assert fired["scheduled_time"] == at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (reminder,) = reminders_to(http, last_name)
+    start = datetime.fromisoformat(appointment["start"])
+    assert f"{start:%B} {start.day}, {start.year}" in reminder["text"]
+    assert re.search(r"/c/[A-Za-z0-9_-]{16,}", reminder["text"]) and reminder["html"]
+    # the schedule deleted itself: later runs fire nothing more for it
+    assert fired_for(run_scheduler(http, at + timedelta(days=30)), appointment["id"]) == []
+    assert len(reminders_to(http, last_name)) == 1
+    return reminder
+
+
+# ------------------------------------------------------------------------------ the tests
+def test_a_monday_drop_off_is_reminded_on_the_open_weekday_before_at_nine(
+    http: httpx.Client, local_stack: Any
+) -> None:
+    # A Monday 3 weeks or more ahead: the reminder skips the weekend (and a Friday holiday, if any)
+    today = datetime.now(UTC).date()
+    monday = first_day(today + timedelta(days=21), lambda d: d.weekday() == 0 and not closed(d))
+    last_name = f"Monday{uuid.uuid4().hex[:8]}"
+    appointment = book(http, monday, last_name)
+    confirm(http, local_stack, last_name)
+    at = expected_reminder(monday)
+    assert at.weekday() == 4 or closed(at.date() + timedelta(days=1))
+    assert_reminded_once_at(http, appointment, last_name, at)
+
+
+def test_the_day_after_a_holiday_is_reminded_before_the_holiday(http: httpx.Client, local_stack: Any) -> None:
+    today = datetime.now(UTC).date()
+    # the first open weekday after a weekday holiday (or extra closed date) at least 3 days ahead
+    day = first_day(
+        today + timedelta(days=3),
+        lambda d: not closed(d) and closed(d - timedelta(days=1)) and (d - timedelta(days=1)).weekday() < 5,
+    )
+    if (day - today).days > DEMO.horizon_days - 1:
+        pytest.skip(f"no holiday within the booking horizon (next one before {day})")
+    last_name = f"Holiday{uuid.uuid4().hex[:8]}"
+    appointment = book(http, day, last_name)
+    confirm(http, local_stack, last_name)
+    at = expected_reminder(day)
+    assert at.date() < day - timedelta(days=1)
+    assert_reminded_once_at(http, appointment, last_name, at)
+
+
+def test_a_rescheduled_appointment_gets_one_reminder_at_the_new_time(
+    http: httpx.Client, local_stack: Any
+) -> None:
+    today = datetime.now(UTC).date()
+    monday = first_day(today + timedelta(days=28), lambda d: d.weekday() == 0 and not closed(d))
+    last_name = f"Moved{uuid.uuid4().hex[:8]}"
+    appointment = book(http, monday, last_name)
+    link = confirm(http, local_stack, last_name)
+    # Staff move it to the first open day at least a week later
+    later = first_day(monday + timedelta(days=7), lambda d: not closed(d))
+    response = http.get("/v1/availability", params={**SERVICE, "from": later.isoformat(), "days": 1})
+    new_start = [s["start"] for s in response.json()["slots"] if s["remaining"] >= 1][-1]
+    moved = http.post(f"{link}/reschedule", data={"start": new_start})
+    assert moved.status_code == 200 and "Moved to" in moved.text, moved.text[:1000]
+    # The old reminder time passes without a reminder; the new one brings exactly one
+    assert (
+        fired_for(run_scheduler(http, expected_reminder(monday) + timedelta(hours=1)), appointment["id"])
+        == []
+    )
+    assert reminders_to(http, last_name) == []
+    assert_reminded_once_at(http, {**appointment, "start": new_start}, last_name, expected_reminder(later))
+
+
+def test_across_a_daylight_saving_change_the_reminder_is_at_nine_local(
+    http: httpx.Client, local_stack: Any, staff: dict[str, str]
+) -> None:
+    # The first open weekday after the next change of Austin's UTC offset, whose open weekday
+    # before is on the other side of it (the booking horizon is widened for the test)
+    today = datetime.now(UTC).date()
+
+    def offset(day: date) -> timedelta | None:
+        return datetime.combine(day, time(12), tzinfo=AUSTIN).utcoffset()
+
+    day = first_day(
+        today + timedelta(days=3),
+        lambda d: not closed(d) and offset(d) != offset(expected_reminder(d).date()),
+    )
+    horizon = (day - today).days + 2
+    current = http.get("/v1/admin/settings", headers=staff)
+    assert current.status_code == 200, current.text
+    before = current.json()["settings"]["horizon_days"]
+    response = http.patch("/v1/admin/settings", json={"changes": {"horizon_days": horizon}}, headers=staff)
+    assert response.status_code == 200, response.text
+    try:
+        last_name = f"Dst{uuid.uuid4().hex[:8]}"
+        appointment = book(http, day, last_name)
+        confirm(http, local_stack, last_name)
+    finally:
+        restored = http.patch("/v1/admin/settings", json={"changes": {"horizon_days": before}}, headers=staff)
+        assert restored.status_code == 200, restored.text
+    at = expected_reminder(day)
+    start = datetime.fromisoformat(appointment["start"])
+    assert at.utcoffset() != start.utcoffset()  # the reminder's 09:00 is on the other offset
+    # A naive "same clock time on the drop-off's offset" would be an hour off either way
+    naive = datetime.combine(at.date(), time(9), tzinfo=start.tzinfo)
+    assert naive != at
+    assert fired_for(run_scheduler(http, min(naive, at) - timedelta(seconds=1)), appointment["id"]) == []
+    assert_reminded_once_at(http, appointment, last_name, at)
