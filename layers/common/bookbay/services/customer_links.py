@@ -24,7 +24,6 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -33,7 +32,7 @@ from bookbay.domain import booking as transitions
 from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, AppointmentStatus
 from bookbay.domain.calendar import appointment_calendar, calendar_filename
 from bookbay.domain.catalog import Catalog
-from bookbay.exceptions import LinkInactive, LinkNotFound, NotFound, StaleWrite
+from bookbay.exceptions import LinkInactive, NotFound, StaleWrite
 from bookbay.observability import logger
 from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment
 from bookbay.repositories.catalog import CatalogRepository
@@ -47,7 +46,6 @@ from bookbay.types import phone_display
 
 LINK_KIND: links.LinkKind = "customer"
 # new_link_token() makes 32 URL-safe characters; anything else cannot be a token.
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 WRITE_ATTEMPTS = 2  # a write that lost a race to staff is tried once more on the fresh record
 
 Outcome = Literal[
@@ -260,22 +258,17 @@ def is_active(appointment: Appointment, now: datetime) -> bool:
 
 
 def _load(deps: CustomerDeps, token: str, now: datetime) -> _Loaded:
-    if not _TOKEN.match(token):
-        raise LinkNotFound(NOT_VALID)
-    appointment = deps.appointments.by_token(token, LINK_KIND)
-    if appointment is None:
-        raise LinkNotFound(NOT_VALID)
-    if not is_active(appointment, now):
-        raise LinkInactive(NO_LONGER_ACTIVE)
-    catalog = deps.catalog.catalog()
-    vehicle, address = deps.appointments.vehicle_and_address(appointment)
-    details = appointment_details(
-        catalog,
-        appointment,
-        vehicle_label=vehicle.label if vehicle else None,
-        address=address.address if address else None,
+    linked = links.open_link(
+        deps.appointments,
+        deps.catalog,
+        token,
+        LINK_KIND,
+        now,
+        active=is_active,
+        not_valid=NOT_VALID,
+        inactive=NO_LONGER_ACTIVE,
     )
-    return _Loaded(catalog, appointment, details)
+    return _Loaded(linked.catalog, linked.appointment, linked.details)
 
 
 def _reload(deps: CustomerDeps, appointment: StoredAppointment, now: datetime) -> StoredAppointment:

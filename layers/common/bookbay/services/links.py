@@ -6,14 +6,21 @@ URLs are built from the stack's configured public base URL, never from a request
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bookbay.domain.catalog import ShopSettings
+from bookbay.domain.booking import Appointment
+from bookbay.domain.catalog import Catalog, ShopSettings
 from bookbay.domain.ids import new_link_token
-from bookbay.exceptions import ShopNotConfigured
+from bookbay.exceptions import LinkInactive, LinkNotFound, ShopNotConfigured
 from bookbay.models import keys
 from bookbay.models.appointments import LinkTokenItem
+from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment
+from bookbay.repositories.catalog import CatalogRepository
+from bookbay.services.notifications import AppointmentDetails, appointment_details
 
 LinkKind = Literal["customer", "staff"]
 PATHS: dict[LinkKind, str] = {"customer": "/c/", "staff": "/s/"}
@@ -44,3 +51,47 @@ def new_link(
         expires_at=appointment_end + KEEP_AFTER_END[kind],
     )
     return f"{base_url}{PATHS[kind]}{raw}", item
+
+
+# What a link token in a URL may look like (anything else is not looked up)
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+@dataclass(frozen=True)
+class LinkedAppointment:
+    """The appointment a link acts on, with its catalog and what pages and messages show of it."""
+
+    catalog: Catalog
+    appointment: StoredAppointment
+    details: AppointmentDetails
+
+
+def open_link(
+    appointments: AppointmentRepository,
+    catalog_repo: CatalogRepository,
+    token: str,
+    kind: LinkKind,
+    now: datetime,
+    *,
+    active: Callable[[Appointment, datetime], bool],
+    not_valid: str,
+    inactive: str,
+) -> LinkedAppointment:
+    """The appointment behind a ``kind`` link: LinkNotFound (``not_valid``) for a malformed or
+    unknown token, LinkInactive (``inactive``) once ``active`` says the link no longer works."""
+    if not TOKEN_PATTERN.match(token):
+        raise LinkNotFound(not_valid)
+    appointment = appointments.by_token(token, kind)
+    if appointment is None:
+        raise LinkNotFound(not_valid)
+    if not active(appointment, now):
+        raise LinkInactive(inactive)
+    catalog = catalog_repo.catalog()
+    vehicle, address = appointments.vehicle_and_address(appointment)
+    details = appointment_details(
+        catalog,
+        appointment,
+        vehicle_label=vehicle.label if vehicle else None,
+        address=address.address if address else None,
+    )
+    return LinkedAppointment(catalog, appointment, details)

@@ -166,20 +166,8 @@ def reschedule_request_message(
     """The store's "the customer asks to reschedule" e-mail (to the notification route's address),
     with a link to the staff page where staff pick the new time."""
     details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
-    subject = (
-        f"Reschedule request: {details.service.name}, {short_when(details.start)}, "
-        f"{details.location.name} - {appointment.contact.full_name}"
-    )
-    context = {"d": details, "staff_url": staff_url}
-    return OutboundMessage(
-        id=new_id(),
-        channel="email",
-        to=store_recipient(catalog, details.location),
-        subject=_subject(subject),
-        text=render("email/store_reschedule_request.txt", **context),
-        html=render("email/store_reschedule_request.html", **context),
-        reference=f"appointment:{appointment.id}",
-        created_at=now,
+    return _store_email(
+        catalog, details, "Reschedule request", "email/store_reschedule_request", staff_url=staff_url, now=now
     )
 
 
@@ -218,8 +206,22 @@ def _customer_message(
 def _store_message(
     catalog: Catalog, details: AppointmentDetails, *, staff_url: str, now: datetime
 ) -> OutboundMessage:
+    headline = "Appointment request" if details.appointment.status == "requested" else "New appointment"
+    return _store_email(catalog, details, headline, "email/store", staff_url=staff_url, now=now)
+
+
+def _store_email(
+    catalog: Catalog,
+    details: AppointmentDetails,
+    headline: str,
+    template: str,
+    *,
+    staff_url: str,
+    now: datetime,
+) -> OutboundMessage:
+    """An e-mail to the store's notification address: ``<template>.txt`` and ``.html``, with a
+    subject naming the service, the time, the location and the customer."""
     appointment = details.appointment
-    headline = "Appointment request" if appointment.status == "requested" else "New appointment"
     subject = (
         f"{headline}: {details.service.name}, {short_when(details.start)}, "
         f"{details.location.name} - {appointment.contact.full_name}"
@@ -230,8 +232,8 @@ def _store_message(
         channel="email",
         to=store_recipient(catalog, details.location),
         subject=_subject(subject),
-        text=render("email/store.txt", **context),
-        html=render("email/store.html", **context),
+        text=render(f"{template}.txt", **context),
+        html=render(f"{template}.html", **context),
         reference=f"appointment:{appointment.id}",
         created_at=now,
     )

@@ -14,7 +14,6 @@ which logs and counts a Scheduler failure rather than undo the change).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
@@ -34,8 +33,6 @@ from bookbay.domain.catalog import Catalog, Channel
 from bookbay.exceptions import (
     AppointmentTypeNotOffered,
     InvalidInput,
-    LinkInactive,
-    LinkNotFound,
     SlotUnavailable,
     StaleWrite,
     ZipNotServed,
@@ -56,7 +53,6 @@ from bookbay.services.reminders import ReminderScheduling, update_reminder
 LINK_KIND: links.LinkKind = "staff"
 PICKER_DAYS = 14
 # new_link_token() makes 32 URL-safe characters; anything else cannot be a token.
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 Outcome = Literal["shown", "confirmed", "already_confirmed", "rescheduled", "slot_taken", "slot_gone"]
 
@@ -216,24 +212,17 @@ def _update_reminder(deps: StaffDeps, catalog: Catalog, appointment: Appointment
 
 
 def _load(deps: StaffDeps, token: str, now: datetime) -> _Loaded:
-    if not _TOKEN.match(token):
-        raise LinkNotFound("This link is not valid. Open the whole link from the e-mail.")
-    appointment = deps.appointments.by_token(token, LINK_KIND)
-    if appointment is None:
-        raise LinkNotFound("This link is not valid. Open the whole link from the e-mail.")
-    if not is_active(appointment, now):
-        raise LinkInactive(
-            "This link is no longer active: the appointment is past, or it was cancelled or checked in."
-        )
-    catalog = deps.catalog.catalog()
-    vehicle, address = deps.appointments.vehicle_and_address(appointment)
-    details = appointment_details(
-        catalog,
-        appointment,
-        vehicle_label=vehicle.label if vehicle else None,
-        address=address.address if address else None,
+    linked = links.open_link(
+        deps.appointments,
+        deps.catalog,
+        token,
+        LINK_KIND,
+        now,
+        active=is_active,
+        not_valid="This link is not valid. Open the whole link from the e-mail.",
+        inactive="This link is no longer active: the appointment is past, or it was cancelled or checked in.",
     )
-    return _Loaded(catalog, appointment, details)
+    return _Loaded(linked.catalog, linked.appointment, linked.details)
 
 
 def _details(catalog: Catalog, appointment: Appointment, before: AppointmentDetails) -> AppointmentDetails:
