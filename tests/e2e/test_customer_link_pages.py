@@ -18,6 +18,8 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.e2e.booking import book_last_free_slot
+
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -28,7 +30,6 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change", "appointment_type": "in_store"}
 REPRESENTATIVE = "A representative from Bookbay Demo Auto will be contacting you to reschedule your repair"
 
 if not shutil.which(CHROMIUM):  # pragma: no cover - make deps-system installs it
@@ -95,27 +96,14 @@ def a_weekday(days_ahead: int) -> date:
 
 
 def book(http: httpx.Client, days_ahead: int, last_name: str) -> dict[str, Any]:
-    day = a_weekday(days_ahead)
-    response = http.get("/v1/availability", params={**SERVICE, "from": day.isoformat(), "days": 1})
-    assert response.status_code == 200, response.text
-    # The day's last free start: other e2e tests take the first ones of their days.
-    start = [slot["start"] for slot in response.json()["slots"] if slot["remaining"] >= 1][-1]
-    body = {
-        **SERVICE,
-        "start": start,
-        "customer": {
-            "first_name": "Robin",
-            "last_name": last_name,
-            "phone": "+1 512-555-0168",
-            "email": f"{last_name.lower()}@example.com",
-        },
-        "vehicle": {"year": 2020, "make": "Subaru", "model": "Outback"},
-        "source": "web",
+    customer = {
+        "first_name": "Robin",
+        "last_name": last_name,
+        "phone": "+1 512-555-0168",
+        "email": f"{last_name.lower()}@example.com",
     }
-    booked = http.post("/v1/appointments", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert booked.status_code == 201, booked.text
-    result: dict[str, Any] = booked.json()
-    return result
+    vehicle = {"year": 2020, "make": "Subaru", "model": "Outback"}
+    return book_last_free_slot(http, a_weekday(days_ahead), customer, vehicle)
 
 
 def messages_to(http: httpx.Client, address: str) -> list[dict[str, Any]]:

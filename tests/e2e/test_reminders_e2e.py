@@ -20,11 +20,12 @@ import httpx
 import pytest
 
 from bookbay.shopfile import read_shop_file
+from tests.e2e.booking import SERVICE, book_last_free_slot
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 AUSTIN = ZoneInfo("America/Chicago")
-SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change", "appointment_type": "in_store"}
+
 DEMO = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml").shop.settings
 
 
@@ -69,25 +70,14 @@ def first_day(after: date, wanted: Any) -> date:
 
 # ------------------------------------------------------------------------------ over HTTP
 def book(http: httpx.Client, day: date, last_name: str) -> dict[str, Any]:
-    response = http.get("/v1/availability", params={**SERVICE, "from": day.isoformat(), "days": 1})
-    assert response.status_code == 200, response.text
-    # the day's last free start: other e2e tests take the first ones of their days
-    start = [s["start"] for s in response.json()["slots"] if s["remaining"] >= 1][-1]
-    body = {
-        **SERVICE,
-        "start": start,
-        "customer": {
-            "first_name": "Remy",
-            "last_name": last_name,
-            "phone": "+1 512-555-0177",
-            "email": f"{last_name.lower()}@example.com",
-        },
-        "vehicle": {"year": 2020, "make": "Ford", "model": "Escape"},
-        "source": "web",
+    customer = {
+        "first_name": "Remy",
+        "last_name": last_name,
+        "phone": "+1 512-555-0177",
+        "email": f"{last_name.lower()}@example.com",
     }
-    response = http.post("/v1/appointments", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert response.status_code == 201, response.text
-    appointment: dict[str, Any] = response.json()["appointment"]
+    vehicle = {"year": 2020, "make": "Ford", "model": "Escape"}
+    appointment: dict[str, Any] = book_last_free_slot(http, day, customer, vehicle)["appointment"]
     return appointment
 
 
