@@ -165,6 +165,7 @@ def book(
     appointment_id = new_appointment_id()
     # A first booking that races another one with the same phone or e-mail loses the conditional
     # write of the lookup item; run once more, and it finds the customer the other one created.
+    parts = _named_parts(request, identity)
     for attempt in (1, 2):
         typed = request.customer
         named = identity.customer_id if identity else None
@@ -175,13 +176,14 @@ def book(
             customer_id=named,
             address_canonical=offer.address.canonical if offer.address else None,
             # A verified customer's saved vehicle and address come in the same read
-            parts=_named_parts(request, identity) if named else (None, None),
+            parts=parts if named else (None, None),
         )
         plan, manage_url = _plan(
             request,
             offer,
             _booker(request, identity, lookup, offer, booking_repo, appointment_id=appointment_id, now=now),
             lookup,
+            parts,
             appointment_id=appointment_id,
             booking_repo=booking_repo,
             base_url=base_url,
@@ -373,7 +375,6 @@ class _Booker:
     proposed: tuple[ProposedChange, ...] = ()
     takeover: Takeover | None = None
     address_id: str | None = None  # takeover: the location's address record on the customer
-    vehicle_id: str | None = None  # a known-source link's vehicle, when the request names none
     verified_via: VerifiedVia | None = None
 
 
@@ -403,15 +404,11 @@ def _booker(
     if existing is not None:
         _refuse_do_not_service(existing, offer)
         contact = request.customer or _contact_on_file(existing)
-        vehicle_id = (
-            identity.vehicle_id if identity and identity.customer_id == existing.customer_id else None
-        )
         return _Booker(
             contact=contact,
             customer=existing,
             on_file=True,
             proposed=tuple(_proposed_changes(existing, lookup, contact, appointment_id, request.source, now)),
-            vehicle_id=vehicle_id,
             verified_via=via,
         )
 
@@ -510,6 +507,7 @@ def _plan(
     offer: _Offer,
     booker: _Booker,
     lookup: CustomerLookup,
+    parts: tuple[str | None, str | None],
     *,
     appointment_id: str,
     booking_repo: BookingStore,
@@ -519,9 +517,8 @@ def _plan(
 ) -> tuple[BookingPlan, str]:
     contact = booker.contact
     customer = booker.customer
-    vehicle_id = request.vehicle_id or (booker.vehicle_id if request.vehicle is None else None)
-    saved_vehicle, saved_address = _saved_parts(request, booker, vehicle_id, lookup, booking_repo)
-    vehicle, vehicle_to_add = _vehicle(request, customer.customer_id, saved_vehicle, vehicle_id)
+    saved_vehicle, saved_address = _saved_parts(booker, parts, lookup, booking_repo)
+    vehicle, vehicle_to_add = _vehicle(request, customer.customer_id, saved_vehicle, parts[0])
     address, address_to_add = _address(request, offer, booker, saved_address)
 
     duration = timedelta(minutes=offer.service.duration_minutes)
@@ -611,7 +608,8 @@ def _proposed_changes(
 
 
 def _named_parts(request: BookingRequest, identity: VerifiedIdentity | None) -> tuple[str | None, str | None]:
-    """The saved vehicle and address ids a booking names (a known-source link's vehicle included)."""
+    """The saved vehicle and address ids a booking names: a known-source link's vehicle (in the
+    token, which then also names its customer) when the request names none."""
     vehicle_id = request.vehicle_id
     if vehicle_id is None and request.vehicle is None and identity is not None:
         vehicle_id = identity.vehicle_id
@@ -619,15 +617,14 @@ def _named_parts(request: BookingRequest, identity: VerifiedIdentity | None) -> 
 
 
 def _saved_parts(
-    request: BookingRequest,
     booker: _Booker,
-    vehicle_id: str | None,
+    parts: tuple[str | None, str | None],
     lookup: CustomerLookup,
     booking_repo: BookingStore,
 ) -> tuple[Vehicle | None, CustomerAddress | None]:
-    """The saved vehicle and address the request names, for a booker on file: from the first read
-    when it was the verified customer's, else one more read."""
-    address_id = request.address_id if request.appointment_type == "at_home" else None
+    """The saved vehicle and address the booking names (``_named_parts``), for a booker on file:
+    from the first read when it was the verified customer's, else one more read."""
+    vehicle_id, address_id = parts
     if not booker.on_file or (vehicle_id is None and address_id is None):
         return None, None
     if lookup.profile is not None and lookup.profile.id == booker.customer.customer_id:
