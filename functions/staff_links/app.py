@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 from bookbay.api.pages import page, read_form, require_same_origin, use_html_errors
 from bookbay.api.resolver import make_resolver
 from bookbay.config import SchedulingConfig
@@ -36,12 +35,7 @@ deps = StaffDeps(
     availability=AvailabilityRepository(config.table_name, config.region),
     public_base_url=config.public_base_url,
     customers=CustomersRepository(config.table_name, config.region),
-    reminders=ReminderScheduling(
-        EventBridgeScheduler(
-            ScheduleTarget(config.schedule_group, config.scheduler_role_arn, config.scheduler_dlq_arn)
-        ),
-        config.reminder_function_arn,
-    ),
+    reminders=ReminderScheduling.from_config(config),
 )
 app = make_resolver(json_api=False)
 use_html_errors(app)

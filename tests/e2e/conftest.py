@@ -4,6 +4,11 @@
         httpx.get(local_stack.base_url + "/v1/shop")
 
 Its output goes to tests/e2e/artifacts/local-stack.log (read it when a test fails).
+
+To run the tests against a stack already running (``make run``), give its URLs:
+
+    BOOKBAY_E2E_URL=http://127.0.0.1:3000 BOOKBAY_E2E_MOTO_URL=<the "Moto endpoint" it printed> \
+        .venv/bin/python -m pytest tests/e2e/test_customer_link_pages.py
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ START_TIMEOUT_SECONDS = 60
 class LocalStackProcess:
     base_url: str
     moto_url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None  # None: a stack someone else started (make run)
     log_path: Path
 
 
@@ -45,6 +50,12 @@ def _tail(path: Path, lines: int = 60) -> str:
 def local_stack() -> Iterator[LocalStackProcess]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / "local-stack.log"
+    running = os.environ.get("BOOKBAY_E2E_URL")
+    if running:
+        yield LocalStackProcess(
+            running.rstrip("/"), os.environ.get("BOOKBAY_E2E_MOTO_URL", ""), None, log_path
+        )
+        return
     paths = [str(ROOT / "layers" / "common"), str(ROOT / "local"), str(ROOT)]
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])

@@ -233,3 +233,31 @@ def test_across_a_daylight_saving_change_the_reminder_is_at_nine_local(
     assert naive != at
     assert fired_for(run_scheduler(http, min(naive, at) - timedelta(seconds=1)), appointment["id"]) == []
     assert_reminded_once_at(http, appointment, last_name, at)
+
+
+def test_a_cancelled_appointment_gets_no_reminder(
+    http: httpx.Client, local_stack: Any, staff: dict[str, str]
+) -> None:
+    # Given a confirmed appointment (its reminder scheduled), cancelled by staff in the admin API
+    today = datetime.now(UTC).date()
+    day = first_day(today + timedelta(days=35), lambda d: d.weekday() == 2 and not closed(d))
+    last_name = f"Cancel{uuid.uuid4().hex[:8]}"
+    appointment = book(http, day, last_name)
+    confirm(http, local_stack, last_name)
+    cancelled = http.post(
+        f"/v1/admin/appointments/{appointment['id']}/cancel",
+        json={"reason": "Customer called"},
+        headers=staff,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["appointment"]["status"] == "cancelled"
+    # Then its reminder time passes with nothing fired and nothing sent; the customer was told
+    assert (
+        fired_for(run_scheduler(http, expected_reminder(day) + timedelta(hours=1)), appointment["id"]) == []
+    )
+    assert reminders_to(http, last_name) == []
+    assert any("has been cancelled" in (m["subject"] or "") for m in messages_to(http, last_name))
+    # and the customer's link answers 410
+    (mail,) = [m for m in messages_to(http, last_name) if "confirmed" in (m["subject"] or "")]
+    link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
+    assert link is not None and http.get(link.group(0)).status_code == 410

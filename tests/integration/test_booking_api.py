@@ -179,6 +179,46 @@ def test_the_booking_mode_decides_the_status(seeded: Stack, post: Post, mode: st
     assert created(post(body()))["appointment"]["status"] == status
 
 
+@pytest.mark.parametrize(
+    ("preferred", "customer_channels"), [("sms", ["sms"]), ("email", ["email"]), ("phone", [])]
+)
+def test_an_instant_booking_sends_the_e_confirmation_by_the_preferred_channel_and_schedules_the_reminder(
+    seeded: Stack, post: Post, preferred: str, customer_channels: list[str]
+) -> None:
+    # Given a shop that books at once, and a new customer who wants texts (or e-mail, or a call)
+    set_settings(seeded, booking_mode="instant")
+    wednesday_10 = datetime(2026, 11, 25, 10, 0, tzinfo=CHICAGO)
+    answer = created(post(body(preferred_channel=preferred, start=wednesday_10.isoformat())))
+    appointment_id = answer["appointment"]["id"]
+    items = table(seeded)
+    # Then the profile keeps the preference
+    profile = next(body_of(i) for i in of_kind(items, "Customer"))
+    assert profile["preferred_channel"] == preferred
+    # and the customer gets the e-confirmation by that channel (none for "phone"), carrying the very
+    # link the booking answered; the store is told as always
+    outbox = of_kind(items, "Outbox")
+    to_customer = [m for m in outbox if m["to_address"] in (PHONE, EMAIL)]
+    assert [m["channel"] for m in to_customer] == customer_channels
+    for message in to_customer:
+        assert answer["manage_url"] in message["text"]
+        assert "Bookbay Demo Auto" in message["text"]
+    if preferred == "sms":
+        assert len(to_customer[0]["text"]) <= 320  # short: two SMS segments at most
+    assert len([m for m in outbox if m["channel"] == "email" and m["to_address"] not in (PHONE, EMAIL)]) == 1
+    # And its reminder is scheduled: 09:00 Austin time on Tuesday, the business day before
+    client = boto3.client("scheduler", region_name=REGION)
+    schedule = client.get_schedule(Name=f"reminder-{appointment_id}", GroupName=seeded.schedule_group)
+    assert schedule["ScheduleExpression"] == "at(2026-11-24T15:00:00)"
+    assert json.loads(schedule["Target"]["Input"]) == {"reminder": appointment_id, "sequence": 0}
+
+
+def test_a_requested_booking_has_no_reminder_yet(seeded: Stack, post: Post) -> None:
+    created(post(body(preferred_channel="sms")))
+    client = boto3.client("scheduler", region_name=REGION)
+    names = [s["Name"] for s in client.list_schedules(GroupName=seeded.schedule_group)["Schedules"]]
+    assert [n for n in names if n.startswith("reminder-")] == []
+
+
 def test_a_90_minute_service_holds_three_slots(seeded: Stack, post: Post) -> None:
     answer = created(post(body(service_id="brake-inspection")))
     assert answer["appointment"]["end"] == "2026-11-24T11:30:00-06:00"

@@ -22,11 +22,10 @@ from bookbay.domain.booking import (
 from bookbay.domain.catalog import Address, Catalog
 from bookbay.domain.ids import new_id
 from bookbay.models import keys
-from bookbay.models.appointments import AppointmentItem
 from bookbay.models.booking import SlotItem
 from bookbay.models.customers import AddressItem, VehicleItem
 from bookbay.models.table import BaseItem
-from bookbay.repositories.appointments import index_keys
+from bookbay.repositories.appointments import new_appointment_item
 from bookbay.repositories.slots import hold_slots
 from bookbay.services.links import new_link
 from bookbay.types import AppointmentType
@@ -104,17 +103,7 @@ def seed_appointment(
     VehicleItem(customer_pk, keys.vehicle_sk(VEHICLE.id), body=VEHICLE.model_dump(mode="json")).save()
     if appointment.address_id:
         AddressItem(customer_pk, keys.address_sk(HOME.id), body=HOME.model_dump(mode="json")).save()
-    index = index_keys(appointment)
-    item = AppointmentItem(
-        keys.appointment_pk(appointment.id),
-        keys.APPOINTMENT_SK,
-        body=appointment.model_dump(mode="json"),
-        status=status,
-        gsi1pk=index["gsi1pk"],
-        gsi1sk=index["gsi1sk"],
-        gsi2pk=index["gsi2pk"],
-        gsi2sk=index["gsi2sk"],
-    )
+    item = new_appointment_item(appointment)
     item.save()  # version 1, as the booking's conditional put leaves it
     if status in HOLDS_CAPACITY:
         with TransactWrite(connection=BaseItem._get_connection().connection) as tx:

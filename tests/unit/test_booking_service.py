@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,20 @@ from bookbay.domain.booking import (
     CustomerAddress,
     CustomerProfile,
     CustomerSummary,
+    PreferredChannel,
     Takeover,
     Vehicle,
     VerifiedVia,
 )
 from bookbay.domain.catalog import Address, Catalog, Channel, HolidaySettings
+from bookbay.domain.flags import FlagEntry, FlagHits, FlagKey
 from bookbay.domain.ids import stable_id
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import (
     AppointmentTypeNotOffered,
     BookingNotAvailable,
     CustomerChanged,
+    FlagCheckIncomplete,
     InvalidVerificationToken,
     LocationNotFound,
     ServiceNotFound,
@@ -80,6 +83,7 @@ class FakeStore:
         self.parts: dict[tuple[str, str], Vehicle | CustomerAddress] = {}
         self.plans: list[BookingPlan] = []
         self.failures: list[Exception] = []
+        self.flag_values: dict[FlagKey, frozenset[FlagEntry]] = {}  # the flags holding each value
         self.lookup_calls = 0
         self.part_calls = 0
 
@@ -92,6 +96,7 @@ class FakeStore:
         customer_id: str | None = None,
         address_canonical: str | None = None,
         parts: tuple[str | None, str | None] = (None, None),
+        flags: Collection[FlagKey] = (),
     ) -> CustomerLookup:
         self.lookup_calls += 1
         kind = "email" if verified and "@" in verified else "phone"
@@ -105,6 +110,7 @@ class FakeStore:
             by_verified=self.lookups.get((kind, verified)) if verified else None,
             profile=self.profiles.get(customer_id or ""),
             address_owner=self.address_owners.get(address_canonical or ""),
+            flags=FlagHits(frozenset(flags), {k: v for k, v in self.flag_values.items() if k in flags}),
         )
 
     def customer_summary(self, customer_id: str) -> CustomerSummary | None:
@@ -124,6 +130,8 @@ class FakeStore:
 
     def create(self, plan: BookingPlan) -> None:
         self.plans.append(plan)
+        if set(plan.flag_checks) & set(self.flag_values):  # the transaction's condition checks
+            raise FlagCheckIncomplete("flagged")
         if self.failures:
             raise self.failures.pop(0)
 
@@ -158,9 +166,11 @@ class FakeMessages:
         staff_url: str,
         now: datetime,
         address: Address | None = None,
+        preferred: PreferredChannel = "email",
     ) -> list[OutboundMessage]:
         self.calls.append(
             {
+                "preferred": preferred,
                 "appointment": appointment,
                 "vehicle_label": vehicle_label,
                 "manage_url": manage_url,

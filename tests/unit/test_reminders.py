@@ -16,7 +16,8 @@ from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog, Location, ShopSettings
 from bookbay.domain.reminders import is_business_day, reminder_at, reminder_day
 from bookbay.services import reminders
-from bookbay.services.econfirmation import customer_message, delivery_channel, prepare
+from bookbay.services.econfirmation import prepare
+from bookbay.services.notifications import customer_message, delivery_channel
 from bookbay.shopfile import read_shop_file
 from bookbay.templates import long_when, short_when
 

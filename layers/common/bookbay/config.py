@@ -72,9 +72,17 @@ class SchedulingConfig(BaseConfig):
     reminder_function_arn: str = Field(min_length=1, description="The reminder schedules' target")
 
 
-class BookingConfig(BaseConfig):
+class AdminAppointmentsConfig(SchedulingConfig):
+    """The staff appointments API: staff group (as StaffApiConfig), reminder schedules, and the
+    review-request function the review steps target (a completed appointment starts them)."""
+
+    staff_group: str = Field(default="staff", min_length=1)
+    review_function_arn: str = Field(min_length=1, description="The review-request schedules' target")
+
+
+class BookingConfig(SchedulingConfig):
     """The booking function: its Powertools idempotency records live in their own table; it checks
-    verification tokens with the SigningKeySecret."""
+    verification tokens with the SigningKeySecret; an instant booking schedules its reminder."""
 
     idempotency_table: str = Field(min_length=1)
     signing_key_secret_arn: str = Field(min_length=1, description="Secrets Manager ARN of the signing key")

@@ -200,3 +200,29 @@ class IdentityMismatch(Forbidden):
     link): one generic answer for all of them."""
 
     code = "identity_mismatch"
+
+
+class InvalidCursor(DomainError):
+    """A list's ``cursor`` that is not the ``next_cursor`` of a previous page of that list (a 400)."""
+
+    code = "invalid_cursor"
+
+
+class FlagNotFound(NotFound):
+    """No flagged customer has this id (never had, or staff deleted it)."""
+
+    code = "flag_not_found"
+
+
+class FieldNotFlagged(Conflict):
+    """Un-flagging a field the flag does not hold, or one already un-flagged (a 409)."""
+
+    code = "field_not_flagged"
+
+
+class FlagCheckIncomplete(Conflict):
+    """A booking detail taken from the record on file (so not read with the customer) turned out
+    to be flagged when the booking was written: nothing was written; the booking reads its flags
+    and is written again (``services.booking``), so this never reaches a client."""
+
+    code = "conflict"

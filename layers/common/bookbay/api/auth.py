@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from bookbay.api.resolver import error_response
+from bookbay.domain.audit import Actor
 
 # OpenAPI security requirement of every staff route (the scheme is declared by scripts/openapi.py).
 STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffCognito": []}]
@@ -61,3 +62,9 @@ def require_staff(group: str) -> Callable[[APIGatewayRestResolver, NextMiddlewar
         return next_middleware(app)
 
     return middleware
+
+
+def staff_actor(app: APIGatewayRestResolver) -> Actor:
+    """The signed-in staff member (put in ``app.context`` by ``require_staff``) as an audit Actor."""
+    staff: StaffIdentity = app.context["staff"]
+    return Actor(kind="staff", sub=staff.sub, email=staff.email)

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.domain.availability import AvailableSlot
-from bookbay.domain.booking import Appointment, AppointmentStatus, Contact, VehicleDetails
+from bookbay.domain.booking import Appointment, AppointmentStatus, Contact, PreferredChannel, VehicleDetails
 from bookbay.domain.catalog import (
     Address,
     BookingMode,
@@ -165,6 +165,12 @@ class BookingRequest(BaseModel):
     address: Address | None = None
     notes: str | None = Field(default=None, max_length=2000)
     source: Source
+    preferred_channel: PreferredChannel | None = Field(
+        default=None,
+        description="How the customer wants the e-confirmation and reminder: `sms`, `email`, or "
+        "`phone` (no message). Kept on a new customer's profile; a returning customer's is changed "
+        "by staff only. Default: the profile's (`email` for a new customer).",
+    )
 
     @model_validator(mode="after")
     def _one_of_each(self) -> Self:

@@ -9,6 +9,7 @@ from typing import Literal, Self, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bookbay.domain.catalog import Address
+from bookbay.domain.flags import FlagMatch
 from bookbay.exceptions import InvalidTransition
 from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId, phone_display
 
@@ -104,6 +105,7 @@ class CustomerSummary(BaseModel):
     phone: str | None
     email: str | None
     do_not_service: bool = False
+    preferred_channel: PreferredChannel = "email"
 
 
 TAKEOVER_HEADING = "***POTENTIAL SITE TAKEOVER***"
@@ -184,11 +186,26 @@ class Appointment(BaseModel):
         default=None, description="When the customer last asked to reschedule from their link"
     )
     checked_in_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancellation_reason: str | None = Field(default=None, max_length=500)
+    no_show_at: AwareDatetime | None = None
+    flag_matches: list[FlagMatch] = Field(
+        default_factory=list,
+        description="Flagged customers the booking matched when it was made, each with the fields that "
+        "matched (a match informs staff; the booking stands)",
+    )
+    flagged: bool = Field(default=False, description="It matched a flag: flag_matches is not empty")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.end <= self.start:
             raise ValueError("end must be after start")
+        return self
+
+    @model_validator(mode="after")
+    def _flagged(self) -> Self:
+        self.flagged = bool(self.flag_matches)  # derived from flag_matches; stored for filtering
         return self
 
     @property
@@ -227,6 +244,7 @@ class CustomerProfile(BaseModel):
             phone=self.phone,
             email=self.email,
             do_not_service=self.do_not_service,
+            preferred_channel=self.preferred_channel,
         )
 
 
@@ -254,6 +272,9 @@ class ProposedChange(BaseModel):
 CUSTOMER_CONFIRM_FROM: frozenset[str] = frozenset({"requested", "confirmed"})
 RESCHEDULE_REQUEST_FROM: frozenset[str] = frozenset({"requested", "confirmed"})
 CHECK_IN_FROM: frozenset[str] = HOLDS_CAPACITY
+CANCEL_FROM: frozenset[str] = HOLDS_CAPACITY
+COMPLETE_FROM: frozenset[str] = frozenset({"checked_in"})
+NO_SHOW_FROM: frozenset[str] = HOLDS_CAPACITY
 _A = TypeVar("_A", bound=Appointment)
 
 
@@ -314,5 +335,48 @@ def request_reschedule(appointment: _A, now: datetime) -> _A:
             "customer_confirmation": None,
             "updated_at": now,
             "sequence": appointment.sequence + 1,
+        }
+    )
+
+
+def cancel(appointment: _A, now: datetime, reason: str | None = None) -> _A:
+    """The appointment once cancelled: status ``cancelled`` (its calendar event CANCELLED, so one
+    more ``sequence``). Allowed while it holds a time; its slots are released by the write, the
+    customer link stops working and the reminder is no longer due."""
+    return _end(appointment, now, "cancelled", CANCEL_FROM, "cancelled", cancellation_reason=reason)
+
+
+def complete(appointment: _A, now: datetime) -> _A:
+    """The work is done: ``checked_in`` -> ``completed`` (the review requests may start)."""
+    return _end(appointment, now, "completed", COMPLETE_FROM, "completed")
+
+
+def no_show(appointment: _A, now: datetime) -> _A:
+    """The customer did not come: allowed once the start has passed, while it still holds a time."""
+    if appointment.start > now and appointment.status in NO_SHOW_FROM:
+        raise InvalidTransition("An appointment can be marked a no-show only once its time has come.")
+    return _end(appointment, now, "no_show", NO_SHOW_FROM, "marked a no-show")
+
+
+def _end(
+    appointment: _A,
+    now: datetime,
+    status: AppointmentStatus,
+    allowed_from: frozenset[str],
+    verb: str,
+    **fields: object,
+) -> _A:
+    if appointment.status not in allowed_from:
+        raise InvalidTransition(
+            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be {verb}."
+        )
+    stamp = {"cancelled": "cancelled_at", "completed": "completed_at", "no_show": "no_show_at"}[status]
+    return appointment.model_copy(
+        update={
+            "status": status,
+            stamp: now,
+            "updated_at": now,
+            "sequence": appointment.sequence + 1,
+            **fields,
         }
     )

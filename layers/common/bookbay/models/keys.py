@@ -111,6 +111,15 @@ def appointment_gsi2(customer_id: str, utc_start_iso: str) -> tuple[str, str]:
     return customer_pk(customer_id), f"APPOINTMENT#{utc_start_iso}"
 
 
+APPOINTMENTS_GSI3PK = "APPOINTMENTS"
+
+
+def appointment_gsi3(utc_start_iso: str, appointment_id: str) -> tuple[str, str]:
+    """Every appointment of the shop by UTC start (the staff list across locations):
+    GSI3PK=APPOINTMENTS, GSI3SK=<UTC start>#<id>."""
+    return APPOINTMENTS_GSI3PK, f"{utc_start_iso}#{appointment_id}"
+
+
 REMINDER_PREFIX = "REMINDER#"
 
 
@@ -167,3 +176,61 @@ def code_pk(destination_digest: str) -> str:
 def rate_pk(kind: str, subject: str, window_start: int) -> str:
     """RATE#<kind>#<subject>#<window start, epoch seconds>: one fixed-window counter."""
     return f"RATE#{kind}#{subject}#{window_start}"
+
+
+# ---------------------------------------------------------------- audit trail
+AUDIT_PREFIX = "AUDIT#"
+
+
+def audit_sk(utc_iso: str, entry_id: str) -> str:
+    """SK=AUDIT#<UTC ISO time>#<entry id> under the changed thing's PK (its history, in time order)."""
+    return f"{AUDIT_PREFIX}{utc_iso}#{entry_id}"
+
+
+# ---------------------------------------------------------------- review requests
+REVIEW_REQUEST_SK = "REVIEW"
+REVIEW_STEP_PREFIX = "STEP#"
+REVIEW_CUSTOMER_SK = "REVIEWS"  # under PK=CUSTOMER#<id>: the customer's active sequence, opt-out
+REVIEW_GSI3_PREFIX = "REVIEWS#"
+
+
+def review_request_pk(request_id: str) -> str:
+    """PK=REVIEW#<id> (the completed appointment's id), SK=REVIEW: one review request."""
+    return f"REVIEW#{request_id}"
+
+
+def review_step_sk(step: int) -> str:
+    """PK=REVIEW#<id>, SK=STEP#<n>: step n's e-mail went out (conditional put, TTL)."""
+    return f"{REVIEW_STEP_PREFIX}{step}"
+
+
+def review_gsi3(status: str, utc_created_iso: str, request_id: str) -> tuple[str, str]:
+    """The staff queue: GSI3PK=REVIEWS#<status>, GSI3SK=<UTC created>#<id> (newest first = reverse)."""
+    return f"{REVIEW_GSI3_PREFIX}{status}", f"{utc_created_iso}#{request_id}"
+
+
+def review_schedule(request_id: str, step: int) -> str:
+    """Name of the one-time schedule of a review request's step (one per step, <= 64 chars)."""
+    return f"review-{request_id}-{step}"[:64]
+
+
+# ---------------------------------------------------------------- flagged customers
+FLAG_SK = "FLAG"
+FLAGVALUE_SK = "FLAGVALUE"
+FLAGS_GSI3PK = "FLAGS"
+
+
+def flag_pk(flag_id: str) -> str:
+    """PK=FLAG#<id>, SK=FLAG: one flagged customer (its audit entries share the PK)."""
+    return f"FLAG#{flag_id}"
+
+
+def flag_value_pk(field: str, normalized_value: str) -> str:
+    """PK=FLAGVALUE#<field>#<normalized value>, SK=FLAGVALUE: the flags that match on that value
+    (what a booking reads by key, never by scan)."""
+    return f"FLAGVALUE#{field}#{normalized_value}"
+
+
+def flags_gsi3sk(utc_created_iso: str, flag_id: str) -> str:
+    """The flag list: GSI3PK=FLAGS, GSI3SK=<UTC created>#<id> (newest first = reverse)."""
+    return f"{utc_created_iso}#{flag_id}"

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.indexes import GlobalSecondaryIndex
 
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, CustomerAddress, Vehicle
 from bookbay.domain.ids import hash_token
 from bookbay.domain.messages import OutboundMessage
@@ -24,7 +26,9 @@ from bookbay.models.customers import AddressItem, VehicleItem
 from bookbay.models.outbox import OutboxItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.observability import logger
+from bookbay.repositories import audit
 from bookbay.repositories.outbox import OutboxRepository
+from bookbay.repositories.pagination import decode_cursor, take
 from bookbay.repositories.slots import hold_slots, release_slots
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
 
@@ -46,14 +50,35 @@ class TokenExpiry:
 
 
 def index_keys(appointment: Appointment) -> dict[str, str]:
-    """The appointment's GSI keys: by location and local start (GSI1), by customer and UTC start (GSI2)."""
+    """The appointment's GSI keys: by location and local start (GSI1), by customer and UTC start
+    (GSI2), the whole shop's by UTC start (GSI3)."""
     gsi1pk, gsi1sk = keys.appointment_gsi1(
         appointment.location_id, appointment.start.isoformat(), appointment.id
     )
-    gsi2pk, gsi2sk = keys.appointment_gsi2(
-        appointment.customer_id, appointment.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc_start = appointment.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    gsi2pk, gsi2sk = keys.appointment_gsi2(appointment.customer_id, utc_start)
+    gsi3pk, gsi3sk = keys.appointment_gsi3(utc_start, appointment.id)
+    return {
+        "gsi1pk": gsi1pk,
+        "gsi1sk": gsi1sk,
+        "gsi2pk": gsi2pk,
+        "gsi2sk": gsi2sk,
+        "gsi3pk": gsi3pk,
+        "gsi3sk": gsi3sk,
+    }
+
+
+def new_appointment_item(appointment: Appointment) -> AppointmentItem:
+    """The item of a new appointment: its body, its status, its index keys."""
+    item = AppointmentItem(
+        keys.appointment_pk(appointment.id),
+        keys.APPOINTMENT_SK,
+        body=appointment.model_dump(mode="json"),
+        status=appointment.status,
     )
-    return {"gsi1pk": gsi1pk, "gsi1sk": gsi1sk, "gsi2pk": gsi2pk, "gsi2sk": gsi2sk}
+    for name, value in index_keys(appointment).items():
+        setattr(item, name, value)
+    return item
 
 
 def customer_parts(
@@ -109,6 +134,89 @@ class AppointmentRepository:
         """The appointment's vehicle and (at-home) address records, in one BatchGetItem."""
         return customer_parts(appointment.customer_id, appointment.vehicle_id, appointment.address_id)
 
+    def page(
+        self,
+        *,
+        location_id: str | None,
+        low: str,
+        high: str,
+        statuses: Sequence[str] = (),
+        flagged: bool | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredAppointment], str | None]:
+        """One page of appointments by start, oldest first: a location's (GSI1, sort keys are its
+        local ISO starts) or, without ``location_id``, the whole shop's (GSI3, UTC starts); ``low``
+        and ``high`` bound the sort key. ``statuses`` is a filter in DynamoDB; ``flagged`` is read
+        from the body, so it filters here (the page still ends at ``limit`` matches or the end).
+        InvalidCursor for a cursor that is not this list's."""
+        index: GlobalSecondaryIndex[BaseItem]
+        if location_id is not None:
+            partition, index, names = (
+                keys.location_pk(location_id),
+                AppointmentItem.gsi1,
+                ("GSI1PK", "GSI1SK"),
+            )
+        else:
+            partition, index, names = keys.APPOINTMENTS_GSI3PK, AppointmentItem.gsi3, ("GSI3PK", "GSI3SK")
+        attributes = frozenset({"PK", "SK", *names})
+
+        def ours(key: dict[str, str]) -> bool:
+            return (
+                key[names[0]] == partition
+                and key["SK"] == keys.APPOINTMENT_SK
+                and key["PK"].startswith(keys.appointment_pk(""))
+            )
+
+        start = decode_cursor(cursor, attributes, ours) if cursor else None
+        range_key = getattr(AppointmentItem, names[1].lower())
+        query = index.query(
+            partition,
+            range_key.between(low, high),
+            filter_condition=AppointmentItem.status.is_in(*statuses) if statuses else None,
+            last_evaluated_key=start,
+            page_size=min(max(limit, 10), 100),
+        )
+
+        def key_of(item: AppointmentItem) -> dict[str, str]:
+            return {
+                "PK": item.pk,
+                "SK": item.sk,
+                names[0]: partition,
+                names[1]: getattr(item, names[1].lower()),
+            }
+
+        def keep(item: AppointmentItem) -> bool:
+            return flagged is None or bool(item.body.get("flag_matches")) == flagged
+
+        appointments = (item for item in query if isinstance(item, AppointmentItem))
+        items, next_cursor = take(appointments, limit, keep, key_of)
+        stored = [StoredAppointment.model_validate({**i.body, "version": i.version or 0}) for i in items]
+        return stored, next_cursor
+
+    def parts_of(
+        self, appointments: Sequence[Appointment]
+    ) -> tuple[dict[tuple[str, str], Vehicle], dict[tuple[str, str], CustomerAddress]]:
+        """The vehicles and addresses of a page of appointments, by (customer id, record id), in
+        BatchGetItem calls of up to 100 keys (pynamodb splits them)."""
+        wanted: set[tuple[str, str]] = set()
+        for a in appointments:
+            if a.vehicle_id:
+                wanted.add((keys.customer_pk(a.customer_id), keys.vehicle_sk(a.vehicle_id)))
+            if a.address_id:
+                wanted.add((keys.customer_pk(a.customer_id), keys.address_sk(a.address_id)))
+        vehicles: dict[tuple[str, str], Vehicle] = {}
+        addresses: dict[tuple[str, str], CustomerAddress] = {}
+        for item in BaseItem.batch_get(sorted(wanted)) if wanted else []:
+            customer_id = item.pk.removeprefix(keys.customer_pk(""))
+            if isinstance(item, VehicleItem):
+                vehicle = Vehicle.model_validate(item.body)
+                vehicles[customer_id, vehicle.id] = vehicle
+            elif isinstance(item, AddressItem):
+                address = CustomerAddress.model_validate(item.body)
+                addresses[customer_id, address.id] = address
+        return vehicles, addresses
+
     # ------------------------------------------------------------------ changes
     def confirm(
         self,
@@ -117,15 +225,16 @@ class AppointmentRepository:
         *,
         links: Sequence[LinkTokenItem] = (),
         now: datetime,
+        audit: AuditEntry | None = None,
     ) -> StoredAppointment:
-        """requested | reschedule_requested -> confirmed, with ``messages`` and ``links``.
+        """requested | reschedule_requested -> confirmed, with ``messages``, ``links`` and ``audit``.
 
         Raises StaleWrite when the appointment changed since it was read (or is not confirmable).
         """
         confirmed = _next(appointment, now, status="confirmed")
 
         def build(tx: LabelledTransaction) -> None:
-            self._put_all(tx, messages, links)
+            self._put_all(tx, messages, links, appointment.id, audit)
             tx.update(
                 _item(appointment),
                 [AppointmentItem.status.set("confirmed"), AppointmentItem.body.set(_body(confirmed))],
@@ -148,6 +257,7 @@ class AppointmentRepository:
         links: Sequence[LinkTokenItem] = (),
         token_expiry: TokenExpiry | None = None,
         now: datetime,
+        audit: AuditEntry | None = None,
     ) -> StoredAppointment:
         """Move the appointment to ``new_start`` .. ``new_end`` holding ``new_slot_starts``; it is
         confirmed (the store chose the time). Capacity moves in the same transaction: the slots only
@@ -170,7 +280,7 @@ class AppointmentRepository:
         index = index_keys(moved)
 
         def build(tx: LabelledTransaction) -> None:
-            self._put_all(tx, messages, links)
+            self._put_all(tx, messages, links, appointment.id, audit)
             released = sorted(old.difference(new))
             held = [s for s in new if s not in old]
             release_slots(tx.tx, appointment.location_id, released)
@@ -184,6 +294,8 @@ class AppointmentRepository:
                     AppointmentItem.body.set(_body(moved)),
                     AppointmentItem.gsi1sk.set(index["gsi1sk"]),
                     AppointmentItem.gsi2sk.set(index["gsi2sk"]),
+                    AppointmentItem.gsi3pk.set(index["gsi3pk"]),
+                    AppointmentItem.gsi3sk.set(index["gsi3sk"]),
                 ],
                 "appointment",
                 condition=AppointmentItem.status.is_in(*sorted(HOLDS_CAPACITY)),
@@ -208,6 +320,7 @@ class AppointmentRepository:
         messages: Sequence[OutboundMessage] = (),
         links: Sequence[LinkTokenItem] = (),
         release: bool = False,
+        audit: AuditEntry | None = None,
     ) -> StoredAppointment:
         """Write ``after``, what a domain transition (``bookbay.domain.booking``) made of ``before``
         at the same time: its status and body, ``messages`` and ``links``, and with ``release`` the
@@ -222,7 +335,7 @@ class AppointmentRepository:
         held = sorted({s.astimezone(UTC) for s in before.slot_starts}) if release else []
 
         def build(tx: LabelledTransaction) -> None:
-            self._put_all(tx, messages, links)
+            self._put_all(tx, messages, links, before.id, audit)
             release_slots(tx.tx, before.location_id, held)
             tx.updated(len(held), "release")
             tx.update(
@@ -238,12 +351,18 @@ class AppointmentRepository:
     # ------------------------------------------------------------------ the transaction
     @staticmethod
     def _put_all(
-        tx: LabelledTransaction, messages: Iterable[OutboundMessage], links: Iterable[LinkTokenItem]
+        tx: LabelledTransaction,
+        messages: Iterable[OutboundMessage],
+        links: Iterable[LinkTokenItem],
+        appointment_id: str,
+        entry: AuditEntry | None,
     ) -> None:
         for message in messages:
             tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
         for link in links:
             tx.save(link, LinkTokenItem.pk.does_not_exist(), "link")
+        if entry is not None:
+            audit.add_to(tx, keys.appointment_pk(appointment_id), entry)
 
 
 def _failure(failed: set[str]) -> Exception:

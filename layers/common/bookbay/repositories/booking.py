@@ -10,13 +10,14 @@ overwritten), the outbox messages and the link tokens. Either all of it is store
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Literal
 
 from pynamodb.exceptions import DoesNotExist
 
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import (
     Appointment,
     CustomerAddress,
@@ -25,8 +26,9 @@ from bookbay.domain.booking import (
     ProposedChange,
     Vehicle,
 )
+from bookbay.domain.flags import FlagHits, FlagKey
 from bookbay.domain.messages import OutboundMessage
-from bookbay.exceptions import Conflict, CustomerChanged, SlotUnavailable
+from bookbay.exceptions import Conflict, CustomerChanged, FlagCheckIncomplete, SlotUnavailable
 from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem, LinkTokenItem
 from bookbay.models.customers import (
@@ -39,7 +41,9 @@ from bookbay.models.customers import (
 )
 from bookbay.models.outbox import OutboxItem
 from bookbay.models.table import BaseItem, bind_table
-from bookbay.repositories.appointments import customer_parts, index_keys
+from bookbay.repositories import audit
+from bookbay.repositories.appointments import customer_parts, new_appointment_item
+from bookbay.repositories.flags import add_flag_checks, hits_from, value_key
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
@@ -68,6 +72,7 @@ class CustomerLookup:
     address_owner: AddressOwner | None = None
     vehicle: Vehicle | None = None  # the verified customer's saved vehicle, when asked for
     address: CustomerAddress | None = None  # ... and saved address
+    flags: FlagHits = field(default_factory=FlagHits)  # the flags of the values asked about
 
     @property
     def customer(self) -> CustomerSummary | None:
@@ -90,6 +95,9 @@ class BookingPlan:
     address: CustomerAddress | None = None  # likewise, with its ADDRESSKEY item
     messages: tuple[OutboundMessage, ...] = ()
     links: tuple[LinkTokenItem, ...] = ()
+    # Flag values the lookup did not read (details on file): checked to be unflagged on writing.
+    flag_checks: tuple[FlagKey, ...] = ()
+    audit: AuditEntry | None = None  # a staff booking: who entered it
 
 
 class BookingRepository:
@@ -113,11 +121,13 @@ class BookingRepository:
         customer_id: str | None = None,
         address_canonical: str | None = None,
         parts: tuple[str | None, str | None] = (None, None),
+        flags: Collection[FlagKey] = (),
     ) -> CustomerLookup:
         """In one (strongly consistent) BatchGetItem: the owners of the typed phone and e-mail, of
         the ``verified`` phone / e-mail, the profile of ``customer_id`` with its saved vehicle and
-        address named by ``parts`` (vehicle id, address id), and the owner of the address whose
-        canonical form is ``address_canonical``. Absent ones are None."""
+        address named by ``parts`` (vehicle id, address id), the owner of the address whose
+        canonical form is ``address_canonical``, and the flags holding the ``flags`` values (at
+        most one key per value: no scan). Absent ones are None."""
         phone_key = (keys.phone_pk(phone), keys.PHONE_SK) if phone else None
         email_key = (keys.email_pk(email), keys.EMAIL_SK) if email else None
         verified_key = keys.contact_key(verified) if verified else None
@@ -148,7 +158,7 @@ class BookingRepository:
                 saved_address_key,
             )
             if k is not None
-        ]
+        ] + [value_key(key) for key in flags]
         if not wanted:
             return CustomerLookup()
         found: dict[tuple[str, str], BaseItem] = {
@@ -178,6 +188,7 @@ class BookingRepository:
             else None,
             vehicle=Vehicle.model_validate(vehicle.body) if isinstance(vehicle, VehicleItem) else None,
             address=CustomerAddress.model_validate(saved.body) if isinstance(saved, AddressItem) else None,
+            flags=hits_from(flags, found),
         )
 
     def find_customer(self, phone: str, email: str) -> CustomerSummary | None:
@@ -214,24 +225,17 @@ class BookingRepository:
         customer_id = plan.customer.customer_id
         customer_pk = keys.customer_pk(customer_id)
 
+        add_flag_checks(tx, plan.flag_checks)
         hold_slots(tx.tx, appointment.location_id, appointment.slot_starts, plan.capacity_per_slot)
         tx.updated(len(appointment.slot_starts), "slot")
 
-        index = index_keys(appointment)
         tx.save(
-            AppointmentItem(
-                keys.appointment_pk(appointment.id),
-                keys.APPOINTMENT_SK,
-                body=appointment.model_dump(mode="json"),
-                status=appointment.status,
-                gsi1pk=index["gsi1pk"],
-                gsi1sk=index["gsi1sk"],
-                gsi2pk=index["gsi2pk"],
-                gsi2sk=index["gsi2sk"],
-            ),
+            new_appointment_item(appointment),
             AppointmentItem.pk.does_not_exist(),
             "appointment",
         )
+        if plan.audit is not None:
+            audit.add_to(tx, keys.appointment_pk(appointment.id), plan.audit)
 
         if plan.new_profile is not None:
             tx.save(
@@ -306,6 +310,8 @@ class BookingRepository:
         """What a cancelled booking transaction means (``failed``: labels of failed conditions)."""
         if "slot" in failed:
             return SlotUnavailable("That time is no longer available.")
+        if "flag" in failed:
+            return FlagCheckIncomplete("A detail on file is flagged; the booking reads its flags again.")
         if failed & {"profile", "lookup"}:
             return CustomerChanged("Your details were saved by another booking at the same moment.")
         return Conflict("The booking collided with another change; try again.")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import StaleWrite
 from bookbay.models import keys
@@ -18,6 +19,7 @@ from bookbay.models.appointments import AppointmentItem, LinkTokenItem
 from bookbay.models.outbox import OutboxItem
 from bookbay.models.reminders import ReminderSentItem
 from bookbay.models.table import bind_table
+from bookbay.repositories import audit as audit_trail
 from bookbay.repositories.appointments import StoredAppointment
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
@@ -54,6 +56,7 @@ class CustomerMessageRepository:
         link: LinkTokenItem | None,
         receipt: ReminderReceipt | None = None,
         now: datetime,
+        audit: AuditEntry | None = None,
     ) -> WriteOutcome:
         """Enqueue ``message`` with ``link`` (and ``receipt``) if the appointment is unchanged since
         it was read and in one of ``statuses``.
@@ -75,6 +78,8 @@ class CustomerMessageRepository:
                 tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
             if link is not None:
                 tx.save(link, LinkTokenItem.pk.does_not_exist(), "link")
+            if audit is not None:
+                audit_trail.add_to(tx, keys.appointment_pk(appointment.id), audit)
             if receipt is not None:
                 item = ReminderSentItem(
                     keys.appointment_pk(appointment.id),

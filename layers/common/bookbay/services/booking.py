@@ -11,14 +11,15 @@ is added to the profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bookbay.api.schemas import BookingRequest
-from bookbay.domain import availability
+from bookbay.domain import availability, flags
 from bookbay.domain.addresses import canonical_address
+from bookbay.domain.audit import Actor
 from bookbay.domain.availability import SlotUsage
 from bookbay.domain.booking import (
     Appointment,
@@ -27,6 +28,7 @@ from bookbay.domain.booking import (
     CustomerAddress,
     CustomerProfile,
     CustomerSummary,
+    PreferredChannel,
     ProposedChange,
     ProposedField,
     Takeover,
@@ -34,11 +36,13 @@ from bookbay.domain.booking import (
     VerifiedVia,
 )
 from bookbay.domain.catalog import Address, Catalog, Location, Service, ShopSettings
+from bookbay.domain.flags import FlagKey
 from bookbay.domain.ids import new_id, stable_id
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import (
     BookingNotAvailable,
     CustomerChanged,
+    FlagCheckIncomplete,
     InvalidVerificationToken,
     LocationNotFound,
     ServiceNotFound,
@@ -47,6 +51,7 @@ from bookbay.exceptions import (
     VerificationRequired,
 )
 from bookbay.observability import logger
+from bookbay.repositories import audit
 from bookbay.repositories.booking import BookingPlan, CustomerLookup, LookupKind
 from bookbay.services.links import new_link, public_base_url
 from bookbay.services.notifications import booking_messages
@@ -71,6 +76,7 @@ class BookingStore(Protocol):
         customer_id: str | None = None,
         address_canonical: str | None = None,
         parts: tuple[str | None, str | None] = (None, None),
+        flags: Collection[FlagKey] = (),
     ) -> CustomerLookup: ...
 
     def customer_summary(self, customer_id: str) -> CustomerSummary | None: ...
@@ -107,6 +113,7 @@ class MessageBuilder(Protocol):
         staff_url: str,
         now: datetime,
         address: Address | None = None,
+        preferred: PreferredChannel = "email",
     ) -> list[OutboundMessage]: ...
 
 
@@ -114,6 +121,20 @@ class MessageBuilder(Protocol):
 class BookingResult:
     appointment: Appointment
     manage_url: str
+    # Said to staff (a manual booking), never to a customer: e.g. a Do Not Service customer.
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaffBooking:
+    """A booking staff enter by hand (a phone call): no verification code, confirmed at once,
+    a Do Not Service customer is booked with a warning to staff instead of refused, and an audit
+    entry names who entered it. Capacity, dedupe, flags and takeover hold as online."""
+
+    actor: Actor
+
+
+DO_NOT_SERVICE_WARNING = "do_not_service"
 
 
 @dataclass(frozen=True)
@@ -141,13 +162,14 @@ def book(
     tokens: TokenVerifier | None = None,
     messages: MessageBuilder = booking_messages,
     new_appointment_id: Callable[[], str] = new_id,
+    staff: StaffBooking | None = None,
 ) -> BookingResult:
     """Book ``request`` at ``now``; raises a DomainError (4xx) when it cannot, having written nothing.
 
     ``verification_token`` (checked with ``tokens``) says who the booker proved to be: the customer
     it names (or the owner of its verified phone / e-mail, or a new customer with that contact).
     A shop with ``require_verification`` takes no booking without one (a known-source link's
-    token counts).
+    token counts). ``staff``: entered by staff (see StaffBooking).
     """
     catalog = catalog_repo.catalog()
     settings = catalog.shop.settings
@@ -156,7 +178,7 @@ def book(
         if tokens is None:  # pragma: no cover - a wiring mistake, not input
             raise RuntimeError("a verification token came without a verifier")
         identity = tokens.verify(verification_token, now)
-    elif settings.require_verification:
+    elif settings.require_verification and staff is None:
         raise VerificationRequired(
             "This shop asks you to verify your phone number or e-mail with a code before booking."
         )
@@ -166,6 +188,10 @@ def book(
     # A first booking that races another one with the same phone or e-mail loses the conditional
     # write of the lookup item; run once more, and it finds the customer the other one created.
     parts = _named_parts(request, identity)
+    # The flags of what was typed (and of the verified contact) come in the same read.
+    flag_keys = flags.person_keys(request.customer, offer.address.canonical if offer.address else None)
+    if identity is not None:
+        flag_keys.append(flags.destination_key(identity.destination))
     for attempt in (1, 2):
         typed = request.customer
         named = identity.customer_id if identity else None
@@ -177,11 +203,21 @@ def book(
             address_canonical=offer.address.canonical if offer.address else None,
             # A verified customer's saved vehicle and address come in the same read
             parts=parts if named else (None, None),
+            flags=flag_keys,
         )
         plan, manage_url = _plan(
             request,
             offer,
-            _booker(request, identity, lookup, offer, booking_repo, appointment_id=appointment_id, now=now),
+            _booker(
+                request,
+                identity,
+                lookup,
+                offer,
+                booking_repo,
+                appointment_id=appointment_id,
+                now=now,
+                staff=staff is not None,
+            ),
             lookup,
             parts,
             appointment_id=appointment_id,
@@ -189,6 +225,7 @@ def book(
             base_url=base_url,
             messages=messages,
             now=now,
+            staff=staff,
         )
         try:
             booking_repo.create(plan)
@@ -198,6 +235,12 @@ def book(
             logger.info(
                 "customer created concurrently; booking again", extra={"appointment_id": appointment_id}
             )
+            continue
+        except FlagCheckIncomplete:
+            if attempt == 2:
+                raise
+            # A detail from the record on file (not typed, so not read) is flagged: read it too.
+            flag_keys += plan.flag_checks
             continue
         except SlotUnavailable as taken:
             raise _unavailable(
@@ -220,9 +263,12 @@ def book(
                 "verified_via": plan.appointment.verified_via,
                 "takeover": plan.appointment.takeover is not None,
                 "proposed_changes": len(plan.proposed_changes),
+                "flag_matches": len(plan.appointment.flag_matches),
+                "by_staff": staff is not None,
             },
         )
-        return BookingResult(appointment=plan.appointment, manage_url=manage_url)
+        warnings = (DO_NOT_SERVICE_WARNING,) if plan.customer.do_not_service else ()
+        return BookingResult(appointment=plan.appointment, manage_url=manage_url, warnings=warnings)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -387,9 +433,11 @@ def _booker(
     *,
     appointment_id: str,
     now: datetime,
+    staff: bool = False,
 ) -> _Booker:
     """Recognize the customer: the verified one; else (no token) the owner of the typed phone, then
-    e-mail; else, takeover on, the owner of the typed at-home address; else a new customer."""
+    e-mail; else, takeover on, the owner of the typed at-home address; else a new customer.
+    A Do Not Service customer is refused online; ``staff`` book them (the result warns)."""
     existing: CustomerSummary | None
     if identity is None:
         existing = lookup.customer
@@ -402,7 +450,8 @@ def _booker(
     via = identity.via if identity else None
 
     if existing is not None:
-        _refuse_do_not_service(existing, offer)
+        if not staff:
+            _refuse_do_not_service(existing, offer)
         contact = request.customer or _contact_on_file(existing)
         return _Booker(
             contact=contact,
@@ -419,7 +468,8 @@ def _booker(
     if owner is not None and offer.catalog.shop.settings.takeover_enabled:
         location_customer = booking_repo.customer_summary(owner.customer_id)
         if location_customer is not None:
-            _refuse_do_not_service(location_customer, offer)
+            if not staff:
+                _refuse_do_not_service(location_customer, offer)
             return _Booker(
                 contact=contact,
                 customer=location_customer,
@@ -434,6 +484,7 @@ def _booker(
         last_name=contact.last_name,
         phone=contact.phone,
         email=contact.email,
+        preferred_channel=request.preferred_channel or "email",
         source=request.source,
         created_at=now,
     )
@@ -514,17 +565,23 @@ def _plan(
     base_url: str,
     messages: MessageBuilder,
     now: datetime,
+    staff: StaffBooking | None = None,
 ) -> tuple[BookingPlan, str]:
     contact = booker.contact
     customer = booker.customer
     saved_vehicle, saved_address = _saved_parts(booker, parts, lookup, booking_repo)
     vehicle, vehicle_to_add = _vehicle(request, customer.customer_id, saved_vehicle, parts[0])
     address, address_to_add = _address(request, offer, booker, saved_address)
+    # Flags: matched on what the appointment carries; values the lookup did not read (a verified
+    # customer's details on file, a saved address) are checked in the transaction.
+    flag_matches, flag_checks = flags.match(
+        lookup.flags, flags.person_keys(contact, address.canonical if address is not None else None)
+    )
 
     duration = timedelta(minutes=offer.service.duration_minutes)
-    status: AppointmentStatus = (
-        "confirmed" if offer.catalog.shop.settings.booking_mode == "instant" else "requested"
-    )
+    # Staff on the phone with the customer book a confirmed time.
+    instant = staff is not None or offer.catalog.shop.settings.booking_mode == "instant"
+    status: AppointmentStatus = "confirmed" if instant else "requested"
     notes = " ".join((request.notes or "").split()) or None
     appointment = Appointment(
         id=appointment_id,
@@ -546,6 +603,7 @@ def _plan(
         staff_notes=booker.takeover.note() if booker.takeover else None,
         created_at=now,
         updated_at=now,
+        flag_matches=flag_matches,
     )
     manage_url, manage_link = new_link(base_url, "customer", appointment.id, appointment.end)
     staff_url, staff_link = new_link(base_url, "staff", appointment.id, appointment.end)
@@ -557,6 +615,8 @@ def _plan(
         staff_url=staff_url,
         now=now,
         address=address.address if address is not None else None,
+        # What the booker asks for now (staff: what the customer told them), else what's on file.
+        preferred=request.preferred_channel or customer.preferred_channel,
     )
     plan = BookingPlan(
         appointment=appointment,
@@ -569,6 +629,8 @@ def _plan(
         address=address_to_add,
         messages=tuple(outgoing),
         links=(manage_link, staff_link),
+        flag_checks=flag_checks,
+        audit=audit.entry(staff.actor, "book", now, note="entered by staff") if staff else None,
     )
     return plan, manage_url
 

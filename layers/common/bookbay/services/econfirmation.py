@@ -21,13 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-import phonenumbers
-
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import Appointment, CustomerProfile, PreferredChannel
-from bookbay.domain.catalog import Address, Catalog, Channel, ShopSettings
-from bookbay.domain.ids import new_id
+from bookbay.domain.catalog import Address, Catalog, Channel
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import InvalidTransition, NotFound, StaleWrite
 from bookbay.models.appointments import LinkTokenItem
@@ -36,10 +34,7 @@ from bookbay.repositories.appointments import AppointmentRepository, StoredAppoi
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customer_messages import CustomerMessageRepository
 from bookbay.services import links
-from bookbay.services.notifications import SUBJECT_MAX, appointment_details, confirmed_message
-from bookbay.templates import render, short_when
-
-MessageKind = Literal["confirmation", "reminder"]
+from bookbay.services.notifications import MessageKind, customer_message, delivery_channel
 
 
 class ProfileSource(Protocol):
@@ -70,72 +65,6 @@ def preferred_channel(customers: ProfileSource | None, appointment: Appointment)
     """The customer's preferred channel; ``email`` when there is no profile on file."""
     profile = customers.profile(appointment.customer_id) if customers is not None else None
     return profile.preferred_channel if profile is not None else "email"
-
-
-def sms_allowed(phone: str, settings: ShopSettings) -> bool:
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
-    except phonenumbers.NumberParseException:
-        return False
-    return region in settings.sms_countries
-
-
-def delivery_channel(
-    preferred: PreferredChannel, appointment: Appointment, settings: ShopSettings
-) -> Channel | None:
-    """How a message to the customer goes: None for ``phone``; SMS only to an allowed country."""
-    if preferred == "phone":
-        return None
-    if preferred == "sms":
-        if sms_allowed(appointment.contact.phone, settings):
-            return "sms"
-        logger.info(
-            "customer prefers SMS to a country the shop does not text; e-mail instead",
-            extra={"appointment_id": appointment.id},
-        )
-    return "email"
-
-
-# ------------------------------------------------------------------------------ rendering
-def customer_message(
-    kind: MessageKind,
-    channel: Channel,
-    catalog: Catalog,
-    appointment: Appointment,
-    *,
-    vehicle_label: str | None,
-    address: Address | None,
-    manage_url: str,
-    now: datetime,
-) -> OutboundMessage:
-    """The e-confirmation or the reminder over ``channel`` (times in the location's zone)."""
-    if kind == "confirmation" and channel == "email":
-        return confirmed_message(
-            catalog, appointment, vehicle_label=vehicle_label, manage_url=manage_url, now=now, address=address
-        )
-    details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
-    reference = f"appointment:{appointment.id}"
-    if channel == "sms":
-        text = " ".join(render(f"sms/{kind}.txt", d=details, manage_url=manage_url).split())
-        return OutboundMessage(
-            id=new_id(),
-            channel="sms",
-            to=appointment.contact.phone,
-            text=text,
-            reference=reference,
-            created_at=now,
-        )
-    subject = f"Reminder: your appointment on {short_when(details.start)} - {details.shop.name}"
-    return OutboundMessage(
-        id=new_id(),
-        channel="email",
-        to=appointment.contact.email,
-        subject=subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 3] + "...",
-        text=render("email/reminder.txt", d=details, manage_url=manage_url),
-        html=render("email/reminder.html", d=details, manage_url=manage_url),
-        reference=reference,
-        created_at=now,
-    )
 
 
 @dataclass(frozen=True)
@@ -180,7 +109,12 @@ def prepare(
 
 # ------------------------------------------------------------------------------ sending by hand
 def send_confirmation(
-    deps: MessageDeps, appointment_id: str, now: datetime, *, channel: Channel | None = None
+    deps: MessageDeps,
+    appointment_id: str,
+    now: datetime,
+    *,
+    channel: Channel | None = None,
+    audit: AuditEntry | None = None,
 ) -> Sent:
     """Send the e-confirmation of a confirmed, upcoming appointment again (staff, by hand).
 
@@ -200,7 +134,12 @@ def send_confirmation(
         logger.info("e-confirmation: customer prefers a call", extra={"appointment_id": appointment.id})
         return prepared.sent
     outcome = deps.messages.write(
-        appointment, statuses=("confirmed",), message=prepared.message, link=prepared.link, now=now
+        appointment,
+        statuses=("confirmed",),
+        message=prepared.message,
+        link=prepared.link,
+        now=now,
+        audit=audit,
     )
     if outcome != "written":
         raise StaleWrite("The appointment changed meanwhile; load it again.")

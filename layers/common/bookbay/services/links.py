@@ -1,4 +1,5 @@
-"""Links in messages: customer manage links (/c/<token>) and staff action links (/s/<token>).
+"""Links in messages: customer manage links (/c/<token>), staff action links (/s/<token>) and
+review-request links (/r/<token>).
 
 Tokens have 192 bits from the CSPRNG and are stored only as their SHA-256 hash, with a TTL.
 URLs are built from the stack's configured public base URL, never from a request's Host header.
@@ -22,11 +23,16 @@ from bookbay.repositories.appointments import AppointmentRepository, StoredAppoi
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services.notifications import AppointmentDetails, appointment_details
 
-LinkKind = Literal["customer", "staff"]
-PATHS: dict[LinkKind, str] = {"customer": "/c/", "staff": "/s/"}
+LinkKind = Literal["customer", "staff", "review"]
+PATHS: dict[LinkKind, str] = {"customer": "/c/", "staff": "/s/", "review": "/r/"}
 # How long a token record is kept after the appointment ends (it stops working earlier: a staff
 # link once the appointment is past or cancelled, a customer link at check-in or cancellation).
-KEEP_AFTER_END: dict[LinkKind, timedelta] = {"customer": timedelta(days=30), "staff": timedelta(days=1)}
+# A review link (services.review_requests) passes its sequence's last step time as the "end".
+KEEP_AFTER_END: dict[LinkKind, timedelta] = {
+    "customer": timedelta(days=30),
+    "staff": timedelta(days=1),
+    "review": timedelta(days=90),
+}
 
 
 def public_base_url(configured: str, settings: ShopSettings) -> str:
@@ -86,6 +92,13 @@ def open_link(
         raise LinkNotFound(not_valid)
     if not active(appointment, now):
         raise LinkInactive(inactive)
+    return with_details(appointments, catalog_repo, appointment)
+
+
+def with_details(
+    appointments: AppointmentRepository, catalog_repo: CatalogRepository, appointment: StoredAppointment
+) -> LinkedAppointment:
+    """The appointment with its catalog, vehicle and address (one BatchGetItem) for pages and messages."""
     catalog = catalog_repo.catalog()
     vehicle, address = appointments.vehicle_and_address(appointment)
     details = appointment_details(

@@ -14,15 +14,19 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bookbay.domain.booking import Appointment, AppointmentStatus
-from bookbay.domain.catalog import Address, Catalog, Location, Service, Shop
+import phonenumbers
+
+from bookbay.domain.booking import Appointment, AppointmentStatus, PreferredChannel
+from bookbay.domain.catalog import Address, Catalog, Channel, Location, Service, Shop, ShopSettings
 from bookbay.domain.ids import new_id
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import LocationNotFound, ServiceNotFound
+from bookbay.observability import logger
 from bookbay.templates import render, short_when
 from bookbay.types import AppointmentType
 
-CustomerMessageKind = Literal["requested", "confirmed", "rescheduled"]
+CustomerMessageKind = Literal["requested", "confirmed", "rescheduled", "cancelled"]
+MessageKind = Literal["confirmation", "reminder"]  # what goes by the preferred channel
 
 TYPE_LABELS: dict[AppointmentType, str] = {
     "in_store": "In store",
@@ -101,6 +105,70 @@ def store_recipient(catalog: Catalog, location: Location) -> str:
     return location.email
 
 
+# ------------------------------------------------------------------------------ the customer's channel
+def sms_allowed(phone: str, settings: ShopSettings) -> bool:
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return False
+    return region in settings.sms_countries
+
+
+def delivery_channel(
+    preferred: PreferredChannel, appointment: Appointment, settings: ShopSettings
+) -> Channel | None:
+    """How a message to the customer goes: None for ``phone``; SMS only to an allowed country."""
+    if preferred == "phone":
+        return None
+    if preferred == "sms":
+        if sms_allowed(appointment.contact.phone, settings):
+            return "sms"
+        logger.info(
+            "customer prefers SMS to a country the shop does not text; e-mail instead",
+            extra={"appointment_id": appointment.id},
+        )
+    return "email"
+
+
+def customer_message(
+    kind: MessageKind,
+    channel: Channel,
+    catalog: Catalog,
+    appointment: Appointment,
+    *,
+    vehicle_label: str | None,
+    address: Address | None,
+    manage_url: str,
+    now: datetime,
+) -> OutboundMessage:
+    """The e-confirmation or the reminder over ``channel`` (times in the location's zone)."""
+    details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
+    if kind == "confirmation" and channel == "email":
+        return _customer_message(details, "confirmed", manage_url=manage_url, now=now)
+    reference = f"appointment:{appointment.id}"
+    if channel == "sms":
+        text = " ".join(render(f"sms/{kind}.txt", d=details, manage_url=manage_url).split())
+        return OutboundMessage(
+            id=new_id(),
+            channel="sms",
+            to=appointment.contact.phone,
+            text=text,
+            reference=reference,
+            created_at=now,
+        )
+    subject = f"Reminder: your appointment on {short_when(details.start)} - {details.shop.name}"
+    return OutboundMessage(
+        id=new_id(),
+        channel="email",
+        to=appointment.contact.email,
+        subject=subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 3] + "...",
+        text=render("email/reminder.txt", d=details, manage_url=manage_url),
+        html=render("email/reminder.html", d=details, manage_url=manage_url),
+        reference=reference,
+        created_at=now,
+    )
+
+
 # ------------------------------------------------------------------------------ messages
 def booking_messages(
     catalog: Catalog,
@@ -111,16 +179,32 @@ def booking_messages(
     staff_url: str,
     now: datetime,
     address: Address | None = None,
+    preferred: PreferredChannel = "email",
 ) -> list[OutboundMessage]:
-    """The customer's "request received" (or "confirmed", in instant mode) e-mail with the manage
-    link, and the store's notification with links to the staff page. ``address``: the at-home
-    address, when the appointment is at home."""
+    """The customer's message with the manage link, and the store's notification with links to
+    the staff page. ``address``: the at-home address, when the appointment is at home.
+
+    A request (the shop confirms) is acknowledged by e-mail. An instant booking is confirmed at
+    once, so the customer gets the e-confirmation by their ``preferred`` channel (SMS, e-mail, or
+    nothing for ``phone``), with the same link as the booking's ``manage_url``."""
     details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
-    kind: CustomerMessageKind = "confirmed" if appointment.status == "confirmed" else "requested"
-    return [
-        _customer_message(details, kind, manage_url=manage_url, now=now),
-        _store_message(catalog, details, staff_url=staff_url, now=now),
-    ]
+    store = _store_message(catalog, details, staff_url=staff_url, now=now)
+    if appointment.status != "confirmed":
+        return [_customer_message(details, "requested", manage_url=manage_url, now=now), store]
+    channel = delivery_channel(preferred, appointment, catalog.shop.settings)
+    if channel is None:
+        return [store]
+    confirmation = customer_message(
+        "confirmation",
+        channel,
+        catalog,
+        appointment,
+        vehicle_label=vehicle_label,
+        address=address,
+        manage_url=manage_url,
+        now=now,
+    )
+    return [confirmation, store]
 
 
 def confirmed_message(
@@ -154,6 +238,19 @@ def rescheduled_message(
     )
 
 
+def cancelled_message(
+    catalog: Catalog,
+    appointment: Appointment,
+    *,
+    vehicle_label: str | None,
+    now: datetime,
+    address: Address | None = None,
+) -> OutboundMessage:
+    """The customer's "your appointment has been cancelled" e-mail (no manage link: it is gone)."""
+    details = appointment_details(catalog, appointment, vehicle_label=vehicle_label, address=address)
+    return _customer_message(details, "cancelled", manage_url=None, now=now)
+
+
 def reschedule_request_message(
     catalog: Catalog,
     appointment: Appointment,
@@ -184,6 +281,7 @@ def _customer_message(
         "requested": f"We received your appointment request for {when}",
         "confirmed": f"Your appointment is confirmed: {when}",
         "rescheduled": f"Your appointment has been moved to {when}",
+        "cancelled": f"Your appointment on {when} has been cancelled",
     }[kind]
     context = {
         "kind": kind,

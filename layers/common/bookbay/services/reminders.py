@@ -32,7 +32,8 @@ from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from bookbay.adapters.scheduler import Scheduler
+from bookbay.adapters.scheduler import EventBridgeScheduler, Scheduler, ScheduleTarget
+from bookbay.config import SchedulingConfig
 from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog
 from bookbay.domain.reminders import reminder_at
@@ -54,6 +55,12 @@ class ReminderScheduling:
 
     scheduler: Scheduler
     target_arn: str
+
+    @classmethod
+    def from_config(cls, config: SchedulingConfig) -> ReminderScheduling:
+        """EventBridge Scheduler in the stack's group, targeting the reminder function."""
+        target = ScheduleTarget(config.schedule_group, config.scheduler_role_arn, config.scheduler_dlq_arn)
+        return cls(EventBridgeScheduler(target), config.reminder_function_arn)
 
 
 # ------------------------------------------------------------------------------ scheduling

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Literal
 
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.availability import (
     AvailableSlot,
     SlotUsage,
@@ -38,7 +39,7 @@ from bookbay.exceptions import (
     ZipNotServed,
 )
 from bookbay.observability import logger
-from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment, TokenExpiry
+from bookbay.repositories.appointments import AppointmentRepository, TokenExpiry
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services import econfirmation, links
@@ -88,11 +89,7 @@ class StaffView:
         return self.details.appointment.status in ("requested", "reschedule_requested")
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    catalog: Catalog
-    appointment: StoredAppointment
-    details: AppointmentDetails
+_Loaded = links.LinkedAppointment
 
 
 # ------------------------------------------------------------------------------ use cases
@@ -103,7 +100,15 @@ def show(deps: StaffDeps, token: str, now: datetime) -> StaffView:
 
 
 def confirm(deps: StaffDeps, token: str, now: datetime) -> StaffView:
-    loaded = _load(deps, token, now)
+    return confirm_loaded(deps, _load(deps, token, now), now)
+
+
+def confirm_loaded(
+    deps: StaffDeps, loaded: _Loaded, now: datetime, audit: AuditEntry | None = None
+) -> StaffView:
+    """Confirm the appointment (``loaded`` by its link or, by staff in the admin API, by id):
+    the e-confirmation by the preferred channel, the reminder scheduled. Already confirmed:
+    nothing changes (outcome ``already_confirmed``)."""
     appointment = loaded.appointment
     if appointment.status == "confirmed":
         return StaffView(loaded.details, outcome="already_confirmed")
@@ -121,7 +126,7 @@ def confirm(deps: StaffDeps, token: str, now: datetime) -> StaffView:
     messages = [prepared.message] if prepared.message is not None else []
     manage_links = [prepared.link] if prepared.link is not None else []
     try:
-        stored = deps.appointments.confirm(appointment, messages, links=manage_links, now=now)
+        stored = deps.appointments.confirm(appointment, messages, links=manage_links, now=now, audit=audit)
     except StaleWrite:
         again = deps.appointments.get(appointment.id)
         if again is None or again.status != "confirmed":
@@ -151,7 +156,20 @@ def reschedule(deps: StaffDeps, token: str, start_text: str, now: datetime) -> S
     A start that is full, blocked, or no longer bookable (lead time, horizon): the page again with
     fresh times (outcome ``slot_taken`` / ``slot_gone``), nothing changed.
     """
-    loaded = _load(deps, token, now)
+    return reschedule_loaded(deps, _load(deps, token, now), start_text, now, token=token)
+
+
+def reschedule_loaded(
+    deps: StaffDeps,
+    loaded: _Loaded,
+    start_text: str,
+    now: datetime,
+    *,
+    token: str | None = None,
+    audit: AuditEntry | None = None,
+) -> StaffView:
+    """``reschedule`` of an appointment loaded by its staff link (``token``, whose expiry follows
+    the new end) or by id (the admin API, with its ``audit`` entry)."""
     appointment, details = loaded.appointment, loaded.details
     settings = loaded.catalog.shop.settings
     start = _parse_start(start_text).astimezone(details.zone)
@@ -188,8 +206,9 @@ def reschedule(deps: StaffDeps, token: str, start_text: str, now: datetime) -> S
             details.location.capacity_per_slot,
             [message],
             links=[manage_link],
-            token_expiry=TokenExpiry(token, end + links.KEEP_AFTER_END[LINK_KIND]),
+            token_expiry=TokenExpiry(token, end + links.KEEP_AFTER_END[LINK_KIND]) if token else None,
             now=now,
+            audit=audit,
         )
     except SlotUnavailable:
         logger.info("staff reschedule: slot taken", extra={"appointment_id": appointment.id})
@@ -222,7 +241,7 @@ def _load(deps: StaffDeps, token: str, now: datetime) -> _Loaded:
         not_valid="This link is not valid. Open the whole link from the e-mail.",
         inactive="This link is no longer active: the appointment is past, or it was cancelled or checked in.",
     )
-    return _Loaded(linked.catalog, linked.appointment, linked.details)
+    return linked
 
 
 def _details(catalog: Catalog, appointment: Appointment, before: AppointmentDetails) -> AppointmentDetails:

@@ -1,0 +1,93 @@
+"""Staff API: the review-request queue. GET /v1/admin/review-requests?status&cursor&limit and
+POST /v1/admin/review-requests/{id}/stop (Cognito authorizer + staff group)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
+
+from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
+from bookbay.api.auth import STAFF_SECURITY, StaffIdentity, require_staff
+from bookbay.api.errors import error_responses
+from bookbay.api.resolver import make_resolver
+from bookbay.api.review_requests import (
+    REQUEST_ID_PATTERN,
+    ReviewRequestOut,
+    ReviewRequestResponse,
+    ReviewRequestsResponse,
+)
+from bookbay.config import StaffApiConfig
+from bookbay.domain.audit import Actor
+from bookbay.domain.review_requests import ReviewStatus
+from bookbay.observability import logger, metrics, tracer
+from bookbay.repositories.review_requests import MAX_CURSOR_CHARS, ReviewRequestRepository
+from bookbay.services import review_requests
+
+
+class AdminReviewRequestsConfig(StaffApiConfig):
+    """Stopping a sequence deletes its next schedule in SCHEDULE_GROUP (the role is not passed on)."""
+
+    schedule_group: str = Field(min_length=1)
+    scheduler_role_arn: str = Field(min_length=1)
+
+
+config = AdminReviewRequestsConfig.from_env()
+requests = ReviewRequestRepository(config.table_name, config.region)
+scheduler = EventBridgeScheduler(ScheduleTarget(config.schedule_group, config.scheduler_role_arn))
+app = make_resolver()
+app.use([require_staff(config.staff_group)])
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+
+
+@app.get(
+    "/v1/admin/review-requests",
+    summary="The review-request queue",
+    description="Review requests in one status (default: the active ones), newest first.",
+    tags=["admin"],
+    security=STAFF_SECURITY,
+    responses={200: {"description": "One page of review requests"}, **error_responses(400, 401, 403)},
+)
+def list_review_requests(
+    status: Annotated[
+        ReviewStatus, Query(description="active, done, opted_out, stopped or finished")
+    ] = "active",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page")
+    ] = None,
+) -> ReviewRequestsResponse:
+    found = review_requests.list_requests(requests, status, limit=limit, cursor=cursor)
+    return ReviewRequestsResponse(
+        review_requests=[ReviewRequestOut.of(r) for r in found.requests], next_cursor=found.next_cursor
+    )
+
+
+@app.post(
+    "/v1/admin/review-requests/<request_id>/stop",
+    summary="Stop a review request's e-mails",
+    description="Only an active sequence can be stopped (else 409 invalid_transition).",
+    tags=["admin"],
+    security=STAFF_SECURITY,
+    responses={200: {"description": "The stopped review request"}, **error_responses(401, 403, 404, 409)},
+)
+def stop_review_request(
+    request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN, description="Review request id")],
+) -> ReviewRequestResponse:
+    staff: StaffIdentity = app.context["staff"]
+    actor = Actor(kind="staff", sub=staff.sub, email=staff.email)
+    stopped = review_requests.stop(requests, scheduler, request_id, actor, datetime.now(UTC))
+    return ReviewRequestResponse(review_request=ReviewRequestOut.of(stopped))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,145 @@
+"""Request and response bodies of the staff appointments routes (``/v1/admin/appointments``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bookbay.api.schemas import BookingRequest, Source
+from bookbay.domain.audit import AuditEntry
+from bookbay.domain.booking import Appointment, Contact, CustomerAddress, Vehicle
+from bookbay.domain.catalog import Channel
+from bookbay.services.appointment_admin import AdminAppointment
+from bookbay.services.econfirmation import Sent
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 100
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class CustomerRef(BaseModel):
+    """Who the appointment is for: the customer record's id and the details given when booking."""
+
+    id: str
+    first_name: str
+    last_name: str
+    phone: str
+    email: str
+
+
+class VehicleOut(BaseModel):
+    id: str
+    year: int
+    make: str
+    model: str
+    vin: str | None
+    label: str = Field(description="e.g. 2019 Honda Civic")
+
+    @classmethod
+    def of(cls, vehicle: Vehicle | None) -> VehicleOut | None:
+        return cls(**vehicle.model_dump(), label=vehicle.label) if vehicle else None
+
+
+class SentOut(BaseModel):
+    preferred: str = Field(description="The customer's preferred channel")
+    channel: Channel | None = Field(description="How it went (null: nothing sent, they prefer a call)")
+    message_id: str | None
+
+
+class AdminAppointmentOut(Appointment):
+    """The appointment with its customer, vehicle and address (and, read alone, its history)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer: CustomerRef
+    vehicle: VehicleOut | None
+    address: CustomerAddress | None
+    version: int = Field(description="Pass back as `version` in PATCH to avoid lost updates")
+    history: list[AuditEntry] | None = Field(
+        default=None, description="Who changed what and when (on reads of one appointment)"
+    )
+
+    @classmethod
+    def of(cls, admin: AdminAppointment) -> AdminAppointmentOut:
+        a = admin.appointment
+        contact: Contact = a.contact
+        return cls.model_validate(
+            {
+                **a.model_dump(exclude={"version"}),
+                "customer": CustomerRef(
+                    id=a.customer_id,
+                    first_name=contact.first_name,
+                    last_name=contact.last_name,
+                    phone=contact.phone,
+                    email=contact.email,
+                ),
+                "vehicle": VehicleOut.of(admin.vehicle),
+                "address": admin.address,
+                "version": a.version,
+                "history": admin.history,
+            }
+        )
+
+
+class AppointmentsResponse(BaseModel):
+    appointments: list[AdminAppointmentOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page (null: no more)")
+
+
+class AppointmentResponse(BaseModel):
+    appointment: AdminAppointmentOut
+    sent: SentOut | None = Field(default=None, description="send-confirmation: what went out")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="For staff: `do_not_service` when a manual booking is for a Do Not Service customer",
+    )
+
+    @classmethod
+    def of(cls, admin: AdminAppointment, sent: Sent | None = None) -> AppointmentResponse:
+        return cls(
+            appointment=AdminAppointmentOut.of(admin),
+            sent=SentOut(preferred=sent.preferred, channel=sent.channel, message_id=sent.message_id)
+            if sent
+            else None,
+            warnings=list(admin.warnings),
+        )
+
+
+class AppointmentPatch(BaseModel):
+    """PATCH /v1/admin/appointments/{id}: any of ``start`` (a reschedule under the capacity rules;
+    the customer is told), ``notes``, ``staff_notes``; ``version`` from the read (optional)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: AwareDatetime | None = Field(default=None, description="A free slot start, ISO 8601 with offset")
+    notes: Notes | None = None
+    staff_notes: Notes | None = None
+    version: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set - {"version"}:
+            raise ValueError("give at least one of start, notes, staff_notes")
+        return self
+
+    @property
+    def changes(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
+
+
+class ActionBody(BaseModel):
+    """The optional body of an action: ``channel`` for send-confirmation (default: the customer's
+    preferred one); ``reason`` and ``notify`` (default true: e-mail the customer) for cancel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Channel | None = None
+    reason: Notes | None = None
+    notify: bool = True
+
+
+class ManualBooking(BookingRequest):
+    """POST /v1/admin/appointments: the public booking body; ``source`` defaults to ``phone``."""
+
+    source: Source = "phone"

@@ -1,0 +1,48 @@
+"""Writing audit entries with the change they record, and reading a thing's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bookbay.domain.audit import Actor, AuditEntry, FieldChange
+from bookbay.domain.ids import new_id
+from bookbay.models import keys
+from bookbay.models.audit import AuditItem
+from bookbay.models.table import bind_table
+from bookbay.repositories.transactions import LabelledTransaction
+
+
+def entry(
+    actor: Actor,
+    action: str,
+    now: datetime,
+    changes: dict[str, FieldChange] | None = None,
+    note: str | None = None,
+) -> AuditEntry:
+    return AuditEntry(id=new_id(), at=now, actor=actor, action=action, changes=changes or {}, note=note)
+
+
+def audit_item(subject_pk: str, audit: AuditEntry) -> AuditItem:
+    at = audit.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return AuditItem(subject_pk, keys.audit_sk(at, audit.id), body=audit.model_dump(mode="json"))
+
+
+def add_to(tx: LabelledTransaction, subject_pk: str, audit: AuditEntry) -> None:
+    """Put ``audit`` in the transaction that makes the change it records."""
+    tx.save(audit_item(subject_pk, audit), AuditItem.pk.does_not_exist(), "audit")
+
+
+class AuditRepository:
+    def __init__(self, table_name: str, region: str) -> None:
+        bind_table(table_name, region)
+
+    def history(self, subject_pk: str, limit: int = 100) -> list[AuditEntry]:
+        """The newest ``limit`` entries of a thing, oldest first (one Query)."""
+        items = AuditItem.query(
+            subject_pk,
+            AuditItem.sk.startswith(keys.AUDIT_PREFIX),
+            scan_index_forward=False,
+            limit=limit,
+        )
+        entries = [AuditEntry.model_validate(item.body) for item in items]
+        return list(reversed(entries))

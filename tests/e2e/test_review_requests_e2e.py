@@ -1,0 +1,154 @@
+"""Review requests over HTTP on the local stack: staff turn review requests on (PATCH
+/v1/admin/settings), book an appointment, confirm, check it in and complete it through the admin
+API; time passes with ``POST /_local/scheduler/run {until}``: step 1's e-mail arrives (in
+/_local/messages) with the review site and a /r/ link; the customer opens the page and presses
+"Stop these e-mails"; when later steps come due nothing more is sent. The staff queue lists the
+request as opted out, and its routes answer 401 without a token.
+
+The complete action is the admin appointments API's (``POST /v1/admin/appointments/{id}/complete``);
+while the local stack does not route it (404), the walk-through is skipped, saying so."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import holidays
+import httpx
+import pytest
+
+from bookbay.shopfile import read_shop_file
+from tests.e2e.booking import book_last_free_slot
+
+pytestmark = pytest.mark.e2e
+REVIEW_URL = "https://reviews.example.com/e2e-review-requests"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml").shop.settings
+
+
+@pytest.fixture(scope="module")
+def http(local_stack: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def staff(http: httpx.Client) -> dict[str, str]:
+    token = http.post(
+        "/_local/token", json={"sub": "e2e-reviews", "email": "staff@example.com", "groups": ["staff"]}
+    ).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def open_day(after: date) -> date:
+    """The first day after ``after`` the demo's Austin store is open (a weekday, not a holiday)."""
+    day = after + timedelta(days=1)
+    while (
+        day.weekday() >= 5
+        or day in holidays.country_holidays("US", years=day.year)
+        or day in DEMO.holidays.extra_closed_dates
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+def messages_to(http: httpx.Client, email: str) -> list[dict[str, Any]]:
+    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == email]
+
+
+def review_mails(http: httpx.Client, email: str) -> list[dict[str, Any]]:
+    return [m for m in messages_to(http, email) if REVIEW_URL in m["text"]]
+
+
+def run_scheduler(http: httpx.Client, until: datetime) -> list[dict[str, Any]]:
+    response = http.post("/_local/scheduler/run", json={"until": until.isoformat()})
+    assert response.status_code == 200, response.text
+    fired: list[dict[str, Any]] = response.json()["fired"]
+    return fired
+
+
+def fired_for(fired: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
+    return [f for f in fired if f["name"].startswith(f"review-{request_id}-")]
+
+
+def act(http: httpx.Client, staff: dict[str, str], appointment_id: str, action: str) -> httpx.Response:
+    return http.post(f"/v1/admin/appointments/{appointment_id}/{action}", headers=staff)
+
+
+# ------------------------------------------------------------------------------ the tests
+def test_the_review_routes_need_a_staff_token(http: httpx.Client) -> None:
+    for method, path in (
+        ("GET", "/v1/admin/review-requests"),
+        ("POST", f"/v1/admin/review-requests/{uuid.uuid4().hex[:24]}/stop"),
+    ):
+        response = http.request(method, path)
+        assert response.status_code == 401, (path, response.text)
+        assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_an_unknown_review_link_is_a_404_page(http: httpx.Client) -> None:
+    response = http.get(f"/r/{'A' * 32}")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "This link is not valid" in response.text
+
+
+def test_completed_appointment_gets_the_review_emails_until_the_customer_stops_them(
+    http: httpx.Client, staff: dict[str, str]
+) -> None:
+    # Staff turn review requests on
+    settings = {"enabled": True, "review_url": REVIEW_URL, "steps_days": [1, 4, 10]}
+    response = http.patch(
+        "/v1/admin/settings", json={"changes": {"review_requests": settings}}, headers=staff
+    )
+    assert response.status_code == 200, response.text
+    # A customer books
+    email = f"review-{uuid.uuid4().hex[:10]}@example.com"
+    customer = {"first_name": "Rae", "last_name": "Viewer", "phone": "+1 512-555-0188", "email": email}
+    vehicle = {"year": 2021, "make": "Mazda", "model": "CX-5"}
+    today = datetime.now(UTC).date()
+    appointment = book_last_free_slot(http, open_day(today), customer, vehicle)["appointment"]
+    # Staff confirm, check in and complete it in the admin
+    for action in ("confirm", "check-in", "complete"):
+        response = act(http, staff, appointment["id"], action)
+        if response.status_code == 404 and response.json()["error"]["code"] == "not_found":
+            pytest.skip(f"the local stack has no POST /v1/admin/appointments/{{id}}/{action} route yet")
+        assert response.status_code == 200, (action, response.text)
+    completed_at = datetime.now(UTC)
+    # Nothing yet; the day after, at the shop's reminder time, step 1 fires and its e-mail arrives
+    assert review_mails(http, email) == []
+    (step_1,) = fired_for(run_scheduler(http, completed_at + timedelta(days=2)), appointment["id"])
+    assert step_1["name"] == f"review-{appointment['id']}-1"
+    assert step_1["target_function"] == "ReviewRequestsFunction" and step_1["result"] == {"outcome": "sent"}
+    (mail,) = review_mails(http, email)
+    assert REVIEW_URL in mail["text"] and REVIEW_URL in mail["html"] and "Hello Rae" in mail["text"]
+    found = re.search(r"(http://\S+/r/[A-Za-z0-9_-]{16,})", mail["text"])
+    assert found is not None, mail["text"]
+    link = found.group(1)
+    # The customer opens the page (it changes nothing) ...
+    page = http.get(link)
+    assert page.status_code == 200, page.text
+    assert page.headers["referrer-policy"] == "no-referrer" and "<script" not in page.text
+    assert "I left a review" in page.text and "Stop these e-mails" in page.text and REVIEW_URL in page.text
+    # ... and asks to stop
+    stopped = http.post(f"{link}/stop", data={"action": "stop"})
+    assert stopped.status_code == 200, stopped.text
+    assert "You will not get review e-mails" in stopped.text
+    # Later steps come due: nothing fires for this sequence, nothing more arrives
+    for days in (5, 11, 30):
+        fired = fired_for(run_scheduler(http, completed_at + timedelta(days=days)), appointment["id"])
+        assert all(f.get("result") != {"outcome": "sent"} for f in fired), fired
+    assert len(review_mails(http, email)) == 1
+    # The staff queue shows it as opted out
+    listed = http.get(
+        "/v1/admin/review-requests", params={"status": "opted_out", "limit": 100}, headers=staff
+    )
+    assert listed.status_code == 200, listed.text
+    (request,) = [r for r in listed.json()["review_requests"] if r["id"] == appointment["id"]]
+    assert (request["status"], request["steps_sent"], request["ended_by"]) == ("opted_out", 1, "customer")
