@@ -4,6 +4,7 @@
         [--days 180] [--base-url URL] --stack bookbay-demo
     .venv/bin/python ops/customers.py do-not-service --customer ID --on|--off --stack bookbay-demo
     .venv/bin/python ops/customers.py find --phone 512-555-0100 | --email pat@example.com --stack bookbay-demo
+    .venv/bin/python ops/customers.py index-names --stack bookbay-demo
 
 Every command takes --stack (a deployed stack: its TableName output) or --table, and --region.
 On the local stack (`make run`), pass the Moto endpoint it prints: --endpoint-url
@@ -14,6 +15,9 @@ source-link prints {"url", "source_token", "expires_at"}: the url is <public bas
 else the stack's ApiUrl). Only the token's hash is stored; the printed token cannot be shown again.
 do-not-service sets or clears the flag on the profile and on every phone / e-mail lookup item.
 find prints {"customer_id", "first_name"} of the customer a phone number or e-mail belongs to.
+index-names gives customers written before the staff name search (GET /v1/admin/customers?q=<name>)
+their place in it, and prints {"checked", "indexed"}: it finds them through their appointments at
+the shop's locations (no scan) and is safe to re-run.
 
 Exit status: 0 done, 1 nobody has that phone / e-mail (find), 2 invalid arguments (an unknown
 customer or vehicle included), 3 the stack or AWS could not be reached.
@@ -42,10 +46,11 @@ from bookbay.domain.source_links import DEFAULT_VALIDITY_DAYS
 from bookbay.exceptions import DomainError, ShopNotConfigured
 from bookbay.observability import logger
 from bookbay.repositories.catalog import CatalogRepository
+from bookbay.repositories.customer_admin import CustomerAdminRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.repositories.source_links import SourceLinkRepository
+from bookbay.services import customer_admin, source_links
 from bookbay.services import customers as customer_service
-from bookbay.services import source_links
 
 # The domain table of the local stack (`make run`): <local stack name>-<logical id>.
 LOCAL_TABLE = "bookbay-local-BookbayTable"
@@ -147,6 +152,18 @@ def run_find(args: argparse.Namespace, target: Target) -> dict[str, Any] | None:
     return {"customer_id": summary.customer_id, "first_name": summary.first_name}
 
 
+def run_index_names(args: argparse.Namespace, target: Target) -> dict[str, Any]:
+    locations = [
+        location.id for location in CatalogRepository(target.table, target.region).catalog().locations
+    ]
+    done = customer_admin.index_names(
+        CustomersRepository(target.table, target.region),
+        CustomerAdminRepository(target.table, target.region),
+        locations,
+    )
+    return {"checked": done.checked, "indexed": done.indexed}
+
+
 def _base_url(value: str) -> str:
     if not value.startswith(("https://", "http://")):
         raise argparse.ArgumentTypeError("a base URL starts with https:// (or http:// locally)")
@@ -187,6 +204,10 @@ def parser() -> argparse.ArgumentParser:
     contact = find.add_mutually_exclusive_group(required=True)
     contact.add_argument("--phone", help="a phone number (US numbers without +1 are fine)")
     contact.add_argument("--email", help="an e-mail address")
+
+    commands.add_parser(
+        "index-names", parents=[common], help="put customers written before the name search in it"
+    )
     return main_parser
 
 
@@ -204,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
 def execute(args: argparse.Namespace, main_parser: argparse.ArgumentParser) -> int:
     if not (args.stack or args.table or args.endpoint_url):
         main_parser.error("one of --stack, --table or --endpoint-url (the local stack) is required")
-    commands = {"source-link": run_source_link, "do-not-service": run_do_not_service, "find": run_find}
+    commands = {
+        "source-link": run_source_link,
+        "do-not-service": run_do_not_service,
+        "find": run_find,
+        "index-names": run_index_names,
+    }
     table = args.table or args.stack or LOCAL_TABLE
     try:
         target = resolve_target(args)

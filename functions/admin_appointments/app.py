@@ -30,7 +30,7 @@ from bookbay.api.appointments_admin import (
     AppointmentsResponse,
     ManualBooking,
 )
-from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor
+from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_only
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.config import AdminAppointmentsConfig
@@ -268,5 +268,6 @@ def _statuses(text: str | None) -> tuple[AppointmentStatus, ...]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
+@staff_only(config.staff_group)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

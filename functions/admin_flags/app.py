@@ -15,12 +15,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.auth import STAFF_SECURITY, StaffIdentity, require_staff
+from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_only
 from bookbay.api.errors import error_responses
 from bookbay.api.flags import FlagCreate, FlagOut, FlagResponse, FlagsResponse
 from bookbay.api.resolver import make_resolver
 from bookbay.config import StaffApiConfig
-from bookbay.domain.audit import Actor
 from bookbay.domain.flags import FlagField
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.flags import FlagsRepository
@@ -39,11 +38,6 @@ def clock() -> datetime:
 
 
 FlagId = Annotated[str, Path(description="The flag's id (an unknown or malformed one is a 404)")]
-
-
-def _actor() -> Actor:
-    staff: StaffIdentity = app.context["staff"]
-    return Actor(kind="staff", sub=staff.sub, email=staff.email)
 
 
 @app.get(
@@ -83,7 +77,7 @@ def create_flag(body: Annotated[FlagCreate, Body()]) -> Response[FlagResponse]:
     flag = flags.create_flag(
         repo,
         NewFlag(reason=body.reason, name=body.name, email=body.email, phone=body.phone, address=body.address),
-        actor=_actor(),
+        actor=staff_actor(app),
         now=clock(),
     )
     return Response(
@@ -114,7 +108,7 @@ def get_flag(flag_id: FlagId) -> FlagResponse:
     responses={204: {"description": "Deleted"}, **error_responses(401, 403, 404, 409, 503)},
 )
 def delete_flag(flag_id: FlagId) -> Response[None]:
-    flags.delete_flag(repo, flag_id, actor=_actor(), now=clock())
+    flags.delete_flag(repo, flag_id, actor=staff_actor(app), now=clock())
     return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
@@ -131,12 +125,13 @@ def delete_flag(flag_id: FlagId) -> Response[None]:
 def unflag_field(
     flag_id: FlagId, field: Annotated[FlagField, Path(description="name, email, phone or address")]
 ) -> FlagResponse:
-    flag = flags.unflag_field(repo, flag_id, field, actor=_actor(), now=clock())
+    flag = flags.unflag_field(repo, flag_id, field, actor=staff_actor(app), now=clock())
     return FlagResponse(flag=FlagOut.of(flag))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
+@staff_only(config.staff_group)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

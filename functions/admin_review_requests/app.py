@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
 from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
-from bookbay.api.auth import STAFF_SECURITY, StaffIdentity, require_staff
+from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_only
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.api.review_requests import (
@@ -22,10 +22,9 @@ from bookbay.api.review_requests import (
     ReviewRequestsResponse,
 )
 from bookbay.config import StaffApiConfig
-from bookbay.domain.audit import Actor
 from bookbay.domain.review_requests import ReviewStatus
 from bookbay.observability import logger, metrics, tracer
-from bookbay.repositories.review_requests import MAX_CURSOR_CHARS, ReviewRequestRepository
+from bookbay.repositories.review_requests import ReviewRequestRepository
 from bookbay.services import review_requests
 
 
@@ -60,7 +59,7 @@ def list_review_requests(
     ] = "active",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page")
+        str | None, Query(max_length=2000, description="next_cursor of the previous page")
     ] = None,
 ) -> ReviewRequestsResponse:
     found = review_requests.list_requests(requests, status, limit=limit, cursor=cursor)
@@ -80,14 +79,13 @@ def list_review_requests(
 def stop_review_request(
     request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN, description="Review request id")],
 ) -> ReviewRequestResponse:
-    staff: StaffIdentity = app.context["staff"]
-    actor = Actor(kind="staff", sub=staff.sub, email=staff.email)
-    stopped = review_requests.stop(requests, scheduler, request_id, actor, datetime.now(UTC))
+    stopped = review_requests.stop(requests, scheduler, request_id, staff_actor(app), datetime.now(UTC))
     return ReviewRequestResponse(review_request=ReviewRequestOut.of(stopped))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
+@staff_only(config.staff_group)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

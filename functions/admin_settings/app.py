@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.auth import STAFF_SECURITY, require_staff
+from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_only
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.api.schemas import SettingsPatch, SettingsResponse
@@ -53,5 +53,6 @@ def patch_settings(body: SettingsPatch) -> SettingsResponse:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
+@staff_only(config.staff_group)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

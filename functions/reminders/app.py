@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from bookbay.adapters.scheduler import schedule_input
 from bookbay.config import BaseConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.appointments import AppointmentRepository
@@ -44,12 +44,8 @@ class ReminderEvent(BaseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, str]:
-    try:
-        parsed = ReminderEvent.model_validate(event)
-    except ValidationError:
-        # Retrying cannot fix it: say so and stop (a schedule of ours never sends this).
-        keys = sorted(map(str, event))[:10] if isinstance(event, Mapping) else type(event).__name__
-        logger.error("not a reminder event", extra={"keys": keys})
+    parsed = schedule_input(ReminderEvent, event, "reminder")
+    if parsed is None:
         return {"outcome": "invalid_event"}
     outcome = reminders.send_reminder(deps, parsed.appointment_id, parsed.sequence, datetime.now(UTC))
     metrics.add_metric(name=f"Reminder_{outcome}", unit=MetricUnit.Count, value=1)

@@ -4,15 +4,14 @@ next step (its target is this function again, by the ARN it was invoked with).""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bookbay.adapters.scheduler import ScheduleTarget
+from bookbay.adapters.scheduler import ScheduleTarget, schedule_input
 from bookbay.config import BaseConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.services import review_requests
@@ -60,12 +59,8 @@ class ReviewStepEvent(BaseModel):
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, str]:
-    try:
-        parsed = ReviewStepEvent.model_validate(event)
-    except ValidationError:
-        # Retrying cannot fix it: say so and stop (a schedule of ours never sends this).
-        keys = sorted(map(str, event))[:10] if isinstance(event, Mapping) else type(event).__name__
-        logger.error("not a review step event", extra={"keys": keys})
+    parsed = schedule_input(ReviewStepEvent, event, "review step")
+    if parsed is None:
         return {"outcome": "invalid_event"}
     deps = deps_for(context.invoked_function_arn)
     outcome = review_requests.send_step(deps, parsed.request_id, parsed.step, datetime.now(UTC))

@@ -1,15 +1,23 @@
-"""Booking over HTTP for the e2e tests: the day's last free slot of the Austin store's in-store oil
-change (other e2e tests take the first ones of their days)."""
+"""Helpers the e2e tests share: booking over HTTP (the day's last free slot of the Austin store's
+in-store oil change; other e2e tests take the first ones of their days), the demo shop's calendar
+read independently of the code under test, the messages the stack sent, and its scheduler."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import holidays
 import httpx
 
+from bookbay.shopfile import read_shop_file
+
+ROOT = Path(__file__).resolve().parents[2]
 SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change", "appointment_type": "in_store"}
+DEMO = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml").shop.settings
 
 
 def book_last_free_slot(
@@ -25,3 +33,37 @@ def book_last_free_slot(
     assert booked.status_code == 201, booked.text
     answer: dict[str, Any] = booked.json()
     return answer
+
+
+# ------------------------------------------------------------------------------ the demo's calendar
+def closed(day: date) -> bool:
+    """The demo shop's closed days, read straight from the holidays library and its shop file."""
+    return (
+        day.weekday() >= 5
+        or day in holidays.country_holidays("US", years=day.year)
+        or (day in DEMO.holidays.extra_closed_dates)
+    )
+
+
+def first_day(after: date, wanted: Callable[[date], bool]) -> date:
+    """The first day from ``after`` on that is ``wanted``."""
+    day = after
+    while not wanted(day):
+        day += timedelta(days=1)
+    return day
+
+
+# ------------------------------------------------------------------------------ the stack's side
+def messages_to(http: httpx.Client, to: str) -> list[dict[str, Any]]:
+    """Every message sent to ``to`` (an address or phone number), oldest first, once the outbox
+    is delivered (GET /_local/messages)."""
+    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == to]
+
+
+def run_scheduler(http: httpx.Client, until: datetime) -> list[dict[str, Any]]:
+    """Let time pass to ``until``: the schedules due by then fire (POST /_local/scheduler/run)."""
+    response = http.post("/_local/scheduler/run", json={"until": until.isoformat()})
+    assert response.status_code == 200, response.text
+    fired: list[dict[str, Any]] = response.json()["fired"]
+    return fired

@@ -5,6 +5,10 @@
 
 Its output goes to tests/e2e/artifacts/local-stack.log (read it when a test fails).
 
+Shared fixtures on it (per test module): ``http`` (an httpx client on its base URL), ``staff`` (the
+Authorization header of a staff token from ``POST /_local/token``), ``dynamodb`` (a boto3 client on
+its moto endpoint). Shared helpers are in tests/e2e/booking.py.
+
 To run the tests against a stack already running (``make run``), give its URLs:
 
     BOOKBAY_E2E_URL=http://127.0.0.1:3000 BOOKBAY_E2E_MOTO_URL=<the "Moto endpoint" it printed> \
@@ -21,7 +25,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +106,31 @@ def local_stack() -> Iterator[LocalStackProcess]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def http(local_stack: LocalStackProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def staff(http: httpx.Client, request: pytest.FixtureRequest) -> dict[str, str]:
+    """Headers of a staff member's token (its ``sub`` names the test module, for the audit trail)."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    claims = {"sub": f"e2e-{module}", "email": "staff@example.com", "groups": ["staff"]}
+    token = http.post("/_local/token", json=claims)
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['token']}"}
+
+
+@pytest.fixture(scope="module")
+def dynamodb(local_stack: LocalStackProcess) -> Any:
+    """The local stack's DynamoDB (moto), to read what the API does not show."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=local_stack.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )

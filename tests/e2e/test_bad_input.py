@@ -3,26 +3,10 @@ and nothing changes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> httpx.Client:
-    return httpx.Client(base_url=local_stack.base_url, timeout=20)
-
-
-@pytest.fixture(scope="module")
-def staff(http: httpx.Client) -> dict[str, str]:
-    token = http.post(
-        "/_local/token", json={"sub": "e2e-staff", "email": "staff@example.com", "groups": ["staff"]}
-    )
-    assert token.status_code == 200
-    return {"Authorization": f"Bearer {token.json()['token']}"}
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:

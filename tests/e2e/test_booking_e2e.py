@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import httpx
 import pytest
 
@@ -38,23 +36,6 @@ LOCATION = "phoenix-camelback"
 TABLE = "bookbay-local-BookbayTable"
 THREADS = 25
 CATALOG = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml")
-
-
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def dynamodb(local_stack: Any) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=local_stack.moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def open_day(days_ahead: int) -> date:

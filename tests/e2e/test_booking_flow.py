@@ -13,13 +13,10 @@ import boto3
 import httpx
 import pytest
 
+from tests.e2e.booking import messages_to
+
 pytestmark = pytest.mark.e2e
 SHOP = "Bookbay Demo Auto"
-
-
-def messages_to(http: httpx.Client, to: str) -> list[dict[str, Any]]:
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 20}).json() == {"drained": True}
-    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == to]
 
 
 def link(html_or_text: str, prefix: str) -> str:
@@ -28,8 +25,7 @@ def link(html_or_text: str, prefix: str) -> str:
     return found.group(0)
 
 
-def test_request_confirm_and_reschedule(local_stack: Any) -> None:
-    http = httpx.Client(base_url=local_stack.base_url, timeout=30)
+def test_request_confirm_and_reschedule(http: httpx.Client) -> None:
     query = {
         "location_id": "austin-downtown",
         "service_id": "brake-inspection",
@@ -85,9 +81,8 @@ def test_request_confirm_and_reschedule(local_stack: Any) -> None:
 
 
 def test_a_booking_while_ses_fails_answers_201_and_its_mail_arrives_once_ses_recovers(
-    local_stack: Any,
+    local_stack: Any, http: httpx.Client
 ) -> None:
-    http = httpx.Client(base_url=local_stack.base_url, timeout=30)
     ses = boto3.client(
         "ses",
         endpoint_url=local_stack.moto_url,

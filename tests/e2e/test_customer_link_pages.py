@@ -19,7 +19,7 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.e2e.booking import book_last_free_slot
+from tests.e2e.booking import book_last_free_slot, messages_to
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,20 +39,6 @@ if not shutil.which(CHROMIUM):  # pragma: no cover - make deps-system installs i
 
 
 # ------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_stack.base_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def staff(http: httpx.Client) -> dict[str, str]:
-    token = http.post(
-        "/_local/token", json={"sub": "e2e-staff", "email": "staff@example.com", "groups": ["staff"]}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
@@ -107,11 +93,6 @@ def book(http: httpx.Client, days_ahead: int, last_name: str) -> dict[str, Any]:
     vehicle = {"year": 2020, "make": "Subaru", "model": "Outback"}
     # The first booking with this phone makes the customer, who wants texts (later ones find them)
     return book_last_free_slot(http, a_weekday(days_ahead), customer, vehicle, preferred_channel="sms")
-
-
-def messages_to(http: httpx.Client, address: str) -> list[dict[str, Any]]:
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 20}).json() == {"drained": True}
-    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == address]
 
 
 def customer_link(http: httpx.Client, local_stack: Any, last_name: str) -> str:

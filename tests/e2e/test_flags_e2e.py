@@ -13,12 +13,10 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import httpx
 import pytest
 
@@ -31,31 +29,6 @@ TABLE = "bookbay-local-BookbayTable"
 STORE = "austin@demo-auto.example.com"
 SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change"}
 REASON = "Threatened the technician (e2e)"
-
-
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def staff(http: httpx.Client) -> dict[str, str]:
-    token = http.post(
-        "/_local/token", json={"sub": "e2e-flags", "email": "advisor@example.com", "groups": ["staff"]}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def dynamodb(local_stack: Any) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=local_stack.moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def phone() -> str:

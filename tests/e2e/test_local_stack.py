@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,12 +13,6 @@ pytestmark = pytest.mark.e2e
 NOT_FOUND = {
     "error": {"code": "not_found", "message": "No such route or method. The API is described at /swagger."}
 }
-
-
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_stack.base_url, timeout=30) as client:
-        yield client
 
 
 def token(http: httpx.Client, groups: list[str]) -> dict[str, str]:

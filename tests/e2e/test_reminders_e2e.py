@@ -9,50 +9,28 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 import httpx
 import pytest
 
-from bookbay.shopfile import read_shop_file
-from tests.e2e.booking import SERVICE, book_last_free_slot
+from tests.e2e.booking import (
+    DEMO,
+    SERVICE,
+    book_last_free_slot,
+    closed,
+    first_day,
+    messages_to,
+    run_scheduler,
+)
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 AUSTIN = ZoneInfo("America/Chicago")
-
-DEMO = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml").shop.settings
-
-
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def staff(http: httpx.Client) -> dict[str, str]:
-    token = http.post(
-        "/_local/token", json={"sub": "e2e-reminders", "email": "staff@example.com", "groups": ["staff"]}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 # ------------------------------------------------------------------------------ an independent calendar
-def closed(day: date) -> bool:
-    """The demo shop's closed days, read straight from the holidays library and its shop file."""
-    return (
-        day.weekday() >= 5
-        or day in holidays.country_holidays("US", years=day.year)
-        or (day in DEMO.holidays.extra_closed_dates)
-    )
-
-
 def expected_reminder(drop_off: date) -> datetime:
     """09:00 in Austin on the last open weekday before ``drop_off`` (the demo: 1 business day)."""
     day = drop_off - timedelta(days=1)
@@ -61,37 +39,25 @@ def expected_reminder(drop_off: date) -> datetime:
     return datetime.combine(day, time(9), tzinfo=AUSTIN)
 
 
-def first_day(after: date, wanted: Any) -> date:
-    day = after
-    while not wanted(day):
-        day += timedelta(days=1)
-    return day
-
-
 # ------------------------------------------------------------------------------ over HTTP
+def email(last_name: str) -> str:
+    return f"{last_name.lower()}@example.com"
+
+
 def book(http: httpx.Client, day: date, last_name: str) -> dict[str, Any]:
     customer = {
         "first_name": "Remy",
         "last_name": last_name,
         "phone": "+1 512-555-0177",
-        "email": f"{last_name.lower()}@example.com",
+        "email": email(last_name),
     }
     vehicle = {"year": 2020, "make": "Ford", "model": "Escape"}
     appointment: dict[str, Any] = book_last_free_slot(http, day, customer, vehicle)["appointment"]
     return appointment
 
 
-def messages_to(http: httpx.Client, last_name: str) -> list[dict[str, Any]]:
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
-    return [
-        m
-        for m in http.get("/_local/messages").json()["messages"]
-        if m["to"] == f"{last_name.lower()}@example.com"
-    ]
-
-
 def reminders_to(http: httpx.Client, last_name: str) -> list[dict[str, Any]]:
-    return [m for m in messages_to(http, last_name) if (m["subject"] or "").startswith("Reminder:")]
+    return [m for m in messages_to(http, email(last_name)) if (m["subject"] or "").startswith("Reminder:")]
 
 
 def staff_link(http: httpx.Client, local_stack: Any, last_name: str) -> str:
@@ -111,13 +77,6 @@ def confirm(http: httpx.Client, local_stack: Any, last_name: str) -> str:
     done = http.post(f"{link}/confirm", data={"action": "confirm"})
     assert done.status_code == 200 and "Confirmed" in done.text, done.text[:1000]
     return link
-
-
-def run_scheduler(http: httpx.Client, until: datetime) -> list[dict[str, Any]]:
-    response = http.post("/_local/scheduler/run", json={"until": until.isoformat()})
-    assert response.status_code == 200, response.text
-    fired: list[dict[str, Any]] = response.json()["fired"]
-    return fired
 
 
 def fired_for(fired: list[dict[str, Any]], appointment_id: str) -> list[dict[str, Any]]:
@@ -256,8 +215,8 @@ def test_a_cancelled_appointment_gets_no_reminder(
         fired_for(run_scheduler(http, expected_reminder(day) + timedelta(hours=1)), appointment["id"]) == []
     )
     assert reminders_to(http, last_name) == []
-    assert any("has been cancelled" in (m["subject"] or "") for m in messages_to(http, last_name))
+    assert any("has been cancelled" in (m["subject"] or "") for m in messages_to(http, email(last_name)))
     # and the customer's link answers 410
-    (mail,) = [m for m in messages_to(http, last_name) if "confirmed" in (m["subject"] or "")]
+    (mail,) = [m for m in messages_to(http, email(last_name)) if "confirmed" in (m["subject"] or "")]
     link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
     assert link is not None and http.get(link.group(0)).status_code == 410

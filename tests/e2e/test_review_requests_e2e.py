@@ -12,64 +12,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import holidays
 import httpx
 import pytest
 
-from bookbay.shopfile import read_shop_file
-from tests.e2e.booking import book_last_free_slot
+from tests.e2e.booking import book_last_free_slot, closed, first_day, messages_to, run_scheduler
 
 pytestmark = pytest.mark.e2e
 REVIEW_URL = "https://reviews.example.com/e2e-review-requests"
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml").shop.settings
-
-
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_stack.base_url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def staff(http: httpx.Client) -> dict[str, str]:
-    token = http.post(
-        "/_local/token", json={"sub": "e2e-reviews", "email": "staff@example.com", "groups": ["staff"]}
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def open_day(after: date) -> date:
-    """The first day after ``after`` the demo's Austin store is open (a weekday, not a holiday)."""
-    day = after + timedelta(days=1)
-    while (
-        day.weekday() >= 5
-        or day in holidays.country_holidays("US", years=day.year)
-        or day in DEMO.holidays.extra_closed_dates
-    ):
-        day += timedelta(days=1)
-    return day
-
-
-def messages_to(http: httpx.Client, email: str) -> list[dict[str, Any]]:
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
-    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == email]
 
 
 def review_mails(http: httpx.Client, email: str) -> list[dict[str, Any]]:
     return [m for m in messages_to(http, email) if REVIEW_URL in m["text"]]
-
-
-def run_scheduler(http: httpx.Client, until: datetime) -> list[dict[str, Any]]:
-    response = http.post("/_local/scheduler/run", json={"until": until.isoformat()})
-    assert response.status_code == 200, response.text
-    fired: list[dict[str, Any]] = response.json()["fired"]
-    return fired
 
 
 def fired_for(fired: list[dict[str, Any]], request_id: str) -> list[dict[str, Any]]:
@@ -113,7 +69,8 @@ def test_completed_appointment_gets_the_review_emails_until_the_customer_stops_t
     customer = {"first_name": "Rae", "last_name": "Viewer", "phone": "+1 512-555-0188", "email": email}
     vehicle = {"year": 2021, "make": "Mazda", "model": "CX-5"}
     today = datetime.now(UTC).date()
-    appointment = book_last_free_slot(http, open_day(today), customer, vehicle)["appointment"]
+    day = first_day(today + timedelta(days=1), lambda d: not closed(d))  # the store is open
+    appointment = book_last_free_slot(http, day, customer, vehicle)["appointment"]
     # Staff confirm, check in and complete it in the admin
     for action in ("confirm", "check-in", "complete"):
         response = act(http, staff, appointment["id"], action)

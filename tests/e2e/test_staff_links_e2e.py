@@ -21,11 +21,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change", "appointment_type": "in_store"}
 
 
-@pytest.fixture(scope="module")
-def http(local_stack: Any) -> httpx.Client:
-    return httpx.Client(base_url=local_stack.base_url, timeout=30)
-
-
 def a_weekday(days_ahead: int) -> date:
     day = datetime.now(UTC).date() + timedelta(days=days_ahead)
     while day.weekday() >= 5 or (day.month, day.day) in {(11, 26), (11, 27), (12, 24), (12, 25), (12, 31)}:

@@ -7,6 +7,7 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
@@ -164,35 +165,33 @@ def availability_app(seeded: Stack) -> ModuleType:
 PUBLIC_BASE_URL = "https://book.demo-auto.example.com"
 
 
+def use_public_base_url(stack: Stack) -> None:
+    """The shop's links start with PUBLIC_BASE_URL from now on."""
+    repo = CatalogRepository(stack.table_name, REGION)
+    catalog, version = repo.catalog_and_version()
+    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
+        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
+        repo.save_settings(catalog.shop, settings, expected_version=version)
+
+
 @pytest.fixture
 def booking_app(seeded: Stack) -> ModuleType:
     """The booking function on the demo shop, whose links start with PUBLIC_BASE_URL."""
-    repo = CatalogRepository(seeded.table_name, REGION)
-    catalog, version = repo.catalog_and_version()
-    settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-    repo.save_settings(catalog.shop, settings, expected_version=version)
+    use_public_base_url(seeded)
     return seeded.load("booking", "BookingFunction")
 
 
 @pytest.fixture
 def staff_app(seeded: Stack) -> ModuleType:
     """The staff link pages on the demo shop, whose links start with PUBLIC_BASE_URL."""
-    repo = CatalogRepository(seeded.table_name, REGION)
-    catalog, version = repo.catalog_and_version()
-    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
-        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-        repo.save_settings(catalog.shop, settings, expected_version=version)
+    use_public_base_url(seeded)
     return seeded.load("staff_links", "StaffLinksFunction")
 
 
 @pytest.fixture
 def customer_links_app(seeded: Stack) -> ModuleType:
     """The customer link pages on the demo shop, whose links start with PUBLIC_BASE_URL."""
-    repo = CatalogRepository(seeded.table_name, REGION)
-    catalog, version = repo.catalog_and_version()
-    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
-        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-        repo.save_settings(catalog.shop, settings, expected_version=version)
+    use_public_base_url(seeded)
     return seeded.load("customer_links", "CustomerLinksFunction")
 
 
@@ -220,11 +219,7 @@ def outbox_app(stack: Stack) -> ModuleType:
 def reminders_app(seeded: Stack) -> ModuleType:
     """The reminder function (target of the reminder schedules) on the demo shop, whose links
     start with PUBLIC_BASE_URL."""
-    repo = CatalogRepository(seeded.table_name, REGION)
-    catalog, version = repo.catalog_and_version()
-    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
-        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-        repo.save_settings(catalog.shop, settings, expected_version=version)
+    use_public_base_url(seeded)
     return seeded.load("reminders", "RemindersFunction")
 
 
@@ -233,3 +228,35 @@ def verification_app(seeded: Stack) -> ModuleType:
     """The verification function on the demo shop; its signing secret is read afresh (no cache)."""
     parameters.clear_caches()
     return seeded.load("verification", "VerificationFunction")
+
+
+# ------------------------------------------------------------------------------ what the stack holds
+def table_items(stack: Stack) -> list[dict[str, Any]]:
+    """Every item of the domain table, by key (a Scan: the tests may, the code may not)."""
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=stack.table_name)["Items"]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+def outbox(stack: Stack, *destinations: str) -> list[dict[str, Any]]:
+    """The outbox items (the messages sent), only those to ``destinations`` when given."""
+    return [
+        i
+        for i in table_items(stack)
+        if i["entity"]["S"] == "Outbox" and (not destinations or i["to_address"]["S"] in destinations)
+    ]
+
+
+def schedules(stack: Stack, prefix: str) -> dict[str, dict[str, Any]]:
+    """The schedules in the stack's group whose names start with ``prefix``, by name."""
+    client = boto3.client("scheduler", region_name=REGION)
+    names = [s["Name"] for s in client.list_schedules(GroupName=stack.schedule_group)["Schedules"]]
+    return {
+        name: client.get_schedule(Name=name, GroupName=stack.schedule_group)
+        for name in names
+        if name.startswith(prefix)
+    }
+
+
+def at_expression(moment: datetime) -> str:
+    """The one-time schedule expression firing at ``moment``."""
+    return f"at({moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S})"

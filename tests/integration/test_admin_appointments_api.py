@@ -5,11 +5,10 @@ states where it makes sense (409 elsewhere), and phone bookings entered by staff
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from bookbay.domain.catalog import Catalog
@@ -17,10 +16,10 @@ from bookbay.models import keys
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.services.customers import set_do_not_service
-from tests.integration.conftest import REGION, Stack
-from tests.integration.test_staff_links import stored, table_items
+from tests.integration.conftest import REGION, Stack, outbox, schedules, table_items
+from tests.integration.test_staff_links import stored
 from tests.support import load_event, response_json, with_body, with_query
-from tests.support.appointments import CONTACT, local, next_weekday, seed_appointment
+from tests.support.appointments import CONTACT, local, next_weekday, past_weekday, seed_appointment
 
 pytestmark = pytest.mark.integration
 STAFF_SUB = "7d1f0c1e-0b7c-4a53-9a8e-2f1b3c4d5e6f"  # the events' staff member
@@ -80,27 +79,12 @@ def refused(response: dict[str, Any]) -> tuple[int, str]:
     return response["statusCode"], response_json(response)["error"]["code"]
 
 
-def outbox_to(stack: Stack, *destinations: str) -> list[dict[str, Any]]:
-    return [
-        i for i in table_items(stack) if i["entity"]["S"] == "Outbox" and i["to_address"]["S"] in destinations
-    ]
-
-
 def audit_of(stack: Stack, appointment_id: str) -> list[dict[str, Any]]:
     return [
         json.loads(i["body"]["S"])
         for i in table_items(stack)
         if i["entity"]["S"] == "Audit" and i["PK"]["S"] == keys.appointment_pk(appointment_id)
     ]
-
-
-def reminder_schedules(stack: Stack) -> set[str]:
-    client = boto3.client("scheduler", region_name=REGION)
-    return {
-        s["Name"]
-        for s in client.list_schedules(GroupName=stack.schedule_group)["Schedules"]
-        if s["Name"].startswith("reminder-")
-    }
 
 
 def slot_use(stack: Stack) -> dict[str, int]:
@@ -193,14 +177,14 @@ def test_confirm_check_in_complete_in_order_and_409_out_of_order(
     confirmed = ok(action(call, admin, a.id, "confirm"))["appointment"]
     assert confirmed["status"] == "confirmed"
     # the customer got the e-confirmation (e-mail: no profile on file) and the reminder is scheduled
-    (mail,) = outbox_to(seeded, CONTACT.email)
+    (mail,) = outbox(seeded, CONTACT.email)
     assert "confirmed" in mail["subject"]["S"]
-    assert reminder_schedules(seeded) == {f"reminder-{a.id}"}
+    assert set(schedules(seeded, "reminder-")) == {f"reminder-{a.id}"}
     assert refused(action(call, admin, a.id, "confirm")) == (409, "invalid_transition")
 
     checked_in = ok(action(call, admin, a.id, "check-in"))["appointment"]
     assert checked_in["status"] == "checked_in"
-    assert reminder_schedules(seeded) == set()
+    assert schedules(seeded, "reminder-") == {}
     assert set(slot_use(seeded).values()) == {0}  # the slot is free again
     assert refused(action(call, admin, a.id, "cancel")) == (409, "invalid_transition")
 
@@ -219,12 +203,12 @@ def test_cancel_frees_the_time_tells_the_customer_and_deletes_the_reminder(
 ) -> None:
     a = seed_appointment(catalog, local(day_ahead(), 10)).appointment
     ok(action(call, admin, a.id, "confirm"))
-    assert reminder_schedules(seeded) == {f"reminder-{a.id}"}
+    assert set(schedules(seeded, "reminder-")) == {f"reminder-{a.id}"}
     cancelled = ok(action(call, admin, a.id, "cancel", {"reason": "Customer called"}))["appointment"]
     assert (cancelled["status"], cancelled["cancellation_reason"]) == ("cancelled", "Customer called")
-    assert reminder_schedules(seeded) == set()
+    assert schedules(seeded, "reminder-") == {}
     assert set(slot_use(seeded).values()) == {0}
-    subjects = [m["subject"]["S"] for m in outbox_to(seeded, CONTACT.email)]
+    subjects = [m["subject"]["S"] for m in outbox(seeded, CONTACT.email)]
     assert any("has been cancelled" in s for s in subjects), subjects
     assert refused(action(call, admin, a.id, "cancel")) == (409, "invalid_transition")
     assert [h["note"] for h in audit_of(seeded, a.id) if h["action"] == "cancel"] == ["Customer called"]
@@ -235,16 +219,13 @@ def test_cancel_without_notice_sends_nothing(
 ) -> None:
     a = seed_appointment(catalog, local(day_ahead(), 10)).appointment
     ok(action(call, admin, a.id, "cancel", {"notify": False}))
-    assert outbox_to(seeded, CONTACT.email) == []
+    assert outbox(seeded, CONTACT.email) == []
 
 
 def test_no_show_once_the_time_has_come(
     seeded: Stack, admin: ModuleType, call: Any, catalog: Catalog
 ) -> None:
-    day = datetime.now(UTC).date() - timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    a = seed_appointment(catalog, local(day, 10), status="confirmed").appointment
+    a = seed_appointment(catalog, local(past_weekday(1), 10), status="confirmed").appointment
     assert ok(action(call, admin, a.id, "no-show"))["appointment"]["status"] == "no_show"
 
 
@@ -254,7 +235,7 @@ def test_send_confirmation_by_a_chosen_channel(
     a = seed_appointment(catalog, local(day_ahead(), 10), status="confirmed").appointment
     answer = ok(action(call, admin, a.id, "send-confirmation", {"channel": "sms"}))
     assert answer["sent"]["channel"] == "sms"
-    (sms,) = outbox_to(seeded, CONTACT.phone)
+    (sms,) = outbox(seeded, CONTACT.phone)
     assert "/c/" in sms["text"]["S"]
     assert [h["action"] for h in audit_of(seeded, a.id)] == ["send-confirmation"]
 
@@ -287,7 +268,7 @@ def test_patch_start_reschedules_under_capacity_and_tells_the_customer(
     moved = ok(patch(call, admin, a.id, {"start": local(day, 14).isoformat(), "version": read["version"]}))
     assert moved["appointment"]["start"] == local(day, 14).isoformat()
     assert moved["appointment"]["status"] == "confirmed"
-    assert any("moved to" in m["subject"]["S"] for m in outbox_to(seeded, CONTACT.email))
+    assert any("moved to" in m["subject"]["S"] for m in outbox(seeded, CONTACT.email))
     assert [h["action"] for h in moved["appointment"]["history"]] == ["reschedule"]
     # the old version is stale now
     assert refused(patch(call, admin, a.id, {"notes": "x", "version": read["version"]})) == (
@@ -339,9 +320,9 @@ def test_a_phone_booking_is_confirmed_texted_reminded_and_audited(
     answer = ok(call(admin, manual()))
     booked = answer["appointment"]
     assert (booked["status"], booked["source"], answer["warnings"]) == ("confirmed", "phone", [])
-    (sms,) = outbox_to(seeded, "+15125550123")
+    (sms,) = outbox(seeded, "+15125550123")
     assert sms["channel"]["S"] == "sms" and "/c/" in sms["text"]["S"]
-    assert reminder_schedules(seeded) == {f"reminder-{booked['id']}"}
+    assert set(schedules(seeded, "reminder-")) == {f"reminder-{booked['id']}"}
     (entry,) = booked["history"]
     assert (entry["action"], entry["actor"]["sub"]) == ("book", STAFF_SUB)
 

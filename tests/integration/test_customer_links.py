@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import boto3
 import pytest
 from icalendar import Calendar
 
@@ -24,9 +23,9 @@ from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services import appointment_transitions
 from bookbay.services.appointment_transitions import TransitionDeps
 from bookbay.templates import long_when
-from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
+from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack, outbox, table_items
 from tests.support import load_event, with_body
-from tests.support.appointments import local, next_weekday, seed_appointment, slot_used
+from tests.support.appointments import local, next_weekday, past_weekday, seed_appointment, slot_used
 
 pytestmark = pytest.mark.integration
 FORM = "application/x-www-form-urlencoded"
@@ -58,15 +57,6 @@ def event(name: str, token: str, body: str | None = None, content_type: str | No
     if name in BODIES:
         e = with_body(e, BODIES[name] if body is None else body, content_type)
     return e
-
-
-def table_items(stack: Stack) -> list[dict[str, Any]]:
-    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=stack.table_name)["Items"]
-    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
-
-
-def outbox(stack: Stack) -> list[dict[str, Any]]:
-    return [i for i in table_items(stack) if i["entity"]["S"] == "Outbox"]
 
 
 def stored(appointment_id: str) -> AppointmentItem:
@@ -419,10 +409,7 @@ def test_links_of_appointments_that_no_longer_hold_their_time_answer_410(
 def test_the_link_of_a_past_appointment_answers_410(
     seeded: Stack, customer_links_app: Any, call: Any, catalog: Catalog
 ) -> None:
-    past_day = datetime.now(UTC).date() - timedelta(days=7)
-    while past_day.weekday() >= 5:
-        past_day -= timedelta(days=1)
-    s = seed_appointment(catalog, local(past_day, 10), status="confirmed")
+    s = seed_appointment(catalog, local(past_weekday(7), 10), status="confirmed")
     for name in ROUTES:
         assert_page(call(customer_links_app, event(name, s.customer_token)), 410)
 

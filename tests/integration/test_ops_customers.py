@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +22,7 @@ from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.source_links import SourceLinkRepository
 from ops.customers import LOCAL_TABLE, main
 from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
+from tests.support.appointments import seed_appointment
 from tests.support.customers import CUSTOMER, EMAIL, PHONE, VEHICLE, add_customer
 from tests.support.table import forget_connections
 
@@ -210,3 +212,29 @@ def test_an_unreachable_endpoint_is_exit_3(capfd: pytest.CaptureFixture[str]) ->
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     status, _, err = run(capfd, "find", "--phone", PHONE, "--endpoint-url", "http://127.0.0.1:9")
     assert status == 3 and LOCAL_TABLE in err
+
+
+def test_index_names_puts_older_customers_in_the_name_search(
+    shop: Stack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given two customers written before the name search (no GSI3 keys), one with an appointment
+    catalog = CatalogRepository(shop.table_name, REGION).catalog()
+    add_customer("cust-0001", "+15125550111", "booked.before@example.com")
+    seed_appointment(catalog, datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/Chicago")))
+
+    def name_keys(customer_id: str) -> tuple[str | None, str | None]:
+        item = CustomerItem.get(keys.customer_pk(customer_id), keys.PROFILE_SK, consistent_read=True)
+        return item.gsi3pk, item.gsi3sk
+
+    assert name_keys("cust-0001") == (None, None)
+    # When ops index the names (twice: it is safe to re-run)
+    status, answer, _ = run(capfd, "index-names", "--table", shop.table_name)
+    assert status == 0 and answer == {"checked": 1, "indexed": 1}
+    # Then the customer with an appointment has its keys, with its lookups and profile intact
+    assert name_keys("cust-0001") == ("CUSTOMERNAME#r", "returning pat#cust-0001")
+    lookup = CustomerLookupItem.get(keys.phone_pk("+15125550111"), keys.PHONE_SK, consistent_read=True)
+    assert lookup.customer_id == "cust-0001" and lookup.summary["first_name"] == "Pat"
+    status, answer, _ = run(capfd, "index-names", "--table", shop.table_name)
+    assert status == 0 and answer == {"checked": 1, "indexed": 0}
+    # (A customer with no appointment is not found this way: it gets its keys on its next change.)
+    assert name_keys(CUSTOMER) == (None, None)

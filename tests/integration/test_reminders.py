@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import holidays
 import pytest
 
@@ -29,8 +28,16 @@ from bookbay.repositories.customer_messages import CustomerMessageRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.services import econfirmation, reminders
 from bookbay.templates import long_when, short_when
-from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
-from tests.integration.test_staff_links import assert_page, event, start_form, stored, table_items
+from tests.integration.conftest import (
+    PUBLIC_BASE_URL,
+    REGION,
+    Stack,
+    at_expression,
+    outbox,
+    schedules,
+    table_items,
+)
+from tests.integration.test_staff_links import assert_page, event, start_form, stored
 from tests.support import FakeLambdaContext, load_event
 from tests.support.appointments import CONTACT, Seeded, local, seed_appointment
 
@@ -71,21 +78,6 @@ def a_monday(catalog: Catalog, weeks_ahead: int = 1) -> date:
     return day
 
 
-def schedules(stack: Stack) -> dict[str, dict[str, Any]]:
-    """The reminder schedules in the stack's group, by name."""
-    client = boto3.client("scheduler", region_name=REGION)
-    names = [s["Name"] for s in client.list_schedules(GroupName=stack.schedule_group)["Schedules"]]
-    return {
-        name: client.get_schedule(Name=name, GroupName=stack.schedule_group)
-        for name in names
-        if name.startswith("reminder-")
-    }
-
-
-def at_expression(moment: datetime) -> str:
-    return f"at({moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S})"
-
-
 def set_preference(channel: PreferredChannel, *, phone: str = CONTACT.phone) -> None:
     profile = CustomerProfile(
         id=CUSTOMER_ID,
@@ -100,10 +92,6 @@ def set_preference(channel: PreferredChannel, *, phone: str = CONTACT.phone) -> 
     CustomerItem(keys.customer_pk(CUSTOMER_ID), keys.PROFILE_SK, body=profile.model_dump(mode="json")).save(
         add_version_condition=False
     )
-
-
-def outbox(stack: Stack) -> list[dict[str, Any]]:
-    return [i for i in table_items(stack) if i["entity"]["S"] == "Outbox"]
 
 
 def receipts(stack: Stack) -> list[dict[str, Any]]:
@@ -139,11 +127,11 @@ def test_confirm_creates_one_schedule_at_the_reminder_time(
     # Given a requested Monday appointment
     monday = a_monday(catalog)
     s = seed_appointment(catalog, local(monday, 10))
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "reminder-") == {}
     # When staff confirm it
     confirm(staff_app, call, s)
     # Then one schedule fires at 09:00 Austin time on the business day before, and deletes itself
-    (schedule,) = schedules(seeded).values()
+    (schedule,) = schedules(seeded, "reminder-").values()
     assert schedule["Name"] == f"reminder-{s.appointment.id}"
     assert schedule["ScheduleExpression"] == at_expression(expected_reminder(catalog, monday))
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
@@ -178,7 +166,7 @@ def test_a_friday_after_a_holiday_is_reminded_two_days_before(
     )
     s = seed_appointment(catalog, local(day, 10))
     confirm(staff_app, call, s)
-    (schedule,) = schedules(seeded).values()
+    (schedule,) = schedules(seeded, "reminder-").values()
     expected = expected_reminder(catalog, day)
     assert expected.astimezone(CHICAGO).date() < day - timedelta(days=1)  # the closed day is skipped
     assert schedule["ScheduleExpression"] == at_expression(expected)
@@ -196,7 +184,7 @@ def test_reschedule_replaces_the_schedule(
     new_start = local(wednesday, 11)
     assert_page(call(staff_app, event("staff_reschedule", s.staff_token, start_form(new_start))), 200)
     # Then it still has one schedule, at the new reminder time, for the new version
-    (schedule,) = schedules(seeded).values()
+    (schedule,) = schedules(seeded, "reminder-").values()
     assert schedule["ScheduleExpression"] == at_expression(expected_reminder(catalog, wednesday))
     assert json.loads(schedule["Target"]["Input"]) == {"reminder": s.appointment.id, "sequence": 2}
     # And a stale invocation of the first schedule (already on its way) sends nothing
@@ -212,7 +200,7 @@ def test_reschedule_of_a_requested_appointment_confirms_it_and_schedules_the_rem
     s = seed_appointment(catalog, local(monday, 10))
     tuesday = monday + timedelta(days=1)
     assert_page(call(staff_app, event("staff_reschedule", s.staff_token, start_form(local(tuesday, 9)))), 200)
-    (schedule,) = schedules(seeded).values()
+    (schedule,) = schedules(seeded, "reminder-").values()
     assert schedule["ScheduleExpression"] == at_expression(expected_reminder(catalog, tuesday))
 
 
@@ -223,14 +211,14 @@ def test_inside_the_window_the_schedule_is_deleted_not_replaced(
     monday = a_monday(catalog)
     s = seed_appointment(catalog, local(monday, 10))
     confirm(staff_app, call, s)
-    assert len(schedules(seeded)) == 1
+    assert len(schedules(seeded, "reminder-")) == 1
     appointment = AppointmentRepository(seeded.table_name, REGION).get(s.appointment.id)
     assert appointment is not None
     # When its schedule is brought up to date after its reminder time (as a change made then does)
     late = expected_reminder(catalog, monday) + timedelta(minutes=1)
     # Then no reminder is left: none is sent at once (the change's own message just went out)
     assert reminders.schedule_reminder(staff_app.deps.reminders, appointment, catalog, late) is None
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "reminder-") == {}
 
 
 def test_cancel_and_check_in_delete_the_schedule_and_a_left_over_one_sends_nothing(
@@ -240,7 +228,7 @@ def test_cancel_and_check_in_delete_the_schedule_and_a_left_over_one_sends_nothi
     for status in ("cancelled", "checked_in"):
         s = seed_appointment(catalog, local(a_monday(catalog), 10))
         confirm(staff_app, call, s)
-        assert f"reminder-{s.appointment.id}" in schedules(seeded)
+        assert f"reminder-{s.appointment.id}" in schedules(seeded, "reminder-")
         # When the appointment is cancelled / checked in (its status written as those changes do)
         item = stored(s.appointment.id)
         item.update(
@@ -257,12 +245,12 @@ def test_cancel_and_check_in_delete_the_schedule_and_a_left_over_one_sends_nothi
         assert len(outbox(seeded)) == before
         # And the change deletes it (cancel_reminder; update_reminder does the same for the status)
         assert reminders.update_reminder(scheduling, appointment, catalog, datetime.now(UTC))
-        assert f"reminder-{s.appointment.id}" not in schedules(seeded)
+        assert f"reminder-{s.appointment.id}" not in schedules(seeded, "reminder-")
     s = seed_appointment(catalog, local(a_monday(catalog), 11))
     confirm(staff_app, call, s)
     reminders.cancel_reminder(scheduling, s.appointment.id)
     reminders.cancel_reminder(scheduling, s.appointment.id)  # gone already: fine
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "reminder-") == {}
 
 
 def test_a_scheduler_failure_does_not_undo_the_confirmation(
@@ -275,7 +263,7 @@ def test_a_scheduler_failure_does_not_undo_the_confirmation(
     s = seed_appointment(catalog, local(a_monday(catalog), 10))
     html = confirm(staff_app, call, s)
     assert "Confirmed" in html and stored(s.appointment.id).status == "confirmed"
-    assert len(outbox(seeded)) == 1 and schedules(seeded) == {}
+    assert len(outbox(seeded)) == 1 and schedules(seeded, "reminder-") == {}
 
 
 # ------------------------------------------------------------------------------ sending
@@ -399,7 +387,7 @@ def test_confirm_sends_the_e_confirmation_by_the_preferred_channel(
         assert_customer_link(message["text"]["S"], s.appointment.id)
         if channel == "sms":
             assert message["text"]["S"].startswith("Bookbay Demo Auto: your Oil change appointment is on ")
-    assert len(schedules(seeded)) == 1  # the reminder does not depend on the channel
+    assert len(schedules(seeded, "reminder-")) == 1  # the reminder does not depend on the channel
 
 
 def message_deps(stack: Stack) -> econfirmation.MessageDeps:

@@ -30,8 +30,16 @@ from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.review_requests import CustomerReviewState
 from bookbay.services import review_requests
 from bookbay.services.review_requests import ReviewDeps
-from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
-from tests.integration.test_staff_links import assert_page, table_items
+from tests.integration.conftest import (
+    PUBLIC_BASE_URL,
+    REGION,
+    Stack,
+    at_expression,
+    schedules,
+    table_items,
+    use_public_base_url,
+)
+from tests.integration.test_staff_links import assert_page
 from tests.support import FakeLambdaContext, load_event, response_json, with_body, with_query
 from tests.support.appointments import CONTACT, local, next_weekday, seed_appointment
 
@@ -47,11 +55,8 @@ PAGE_EVENTS = {"review_page_get": "", "review_done": "/done", "review_stop": "/s
 @pytest.fixture
 def catalog(seeded: Stack) -> Catalog:
     """The demo shop (review requests on, steps 1, 4, 10 days) with PUBLIC_BASE_URL for links."""
-    repo = CatalogRepository(seeded.table_name, REGION)
-    current, version = repo.catalog_and_version()
-    settings = current.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-    repo.save_settings(current.shop, settings, expected_version=version)
-    return repo.catalog()
+    use_public_base_url(seeded)
+    return CatalogRepository(seeded.table_name, REGION).catalog()
 
 
 @pytest.fixture
@@ -105,20 +110,6 @@ def start(
     return review_requests.start_for_completed(deps, appointment, catalog, STAFF, now)
 
 
-def schedules(stack: Stack) -> dict[str, dict[str, Any]]:
-    client = boto3.client("scheduler", region_name=REGION)
-    names = [s["Name"] for s in client.list_schedules(GroupName=stack.schedule_group)["Schedules"]]
-    return {
-        name: client.get_schedule(Name=name, GroupName=stack.schedule_group)
-        for name in names
-        if name.startswith("review-")
-    }
-
-
-def at_expression(moment: datetime) -> str:
-    return f"at({moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S})"
-
-
 def nine_am(day: date) -> datetime:
     return datetime.combine(day, time(9), tzinfo=CHICAGO)
 
@@ -128,7 +119,7 @@ def fire(stack: Stack, sender: Any) -> list[tuple[str, str]]:
     then delete it (ActionAfterCompletion DELETE). Returns (name, outcome) pairs."""
     fired = []
     client = boto3.client("scheduler", region_name=REGION)
-    for name, schedule in sorted(schedules(stack).items()):
+    for name, schedule in sorted(schedules(stack, "review-").items()):
         assert schedule["Target"]["Arn"] == sender_arn(stack)
         assert schedule["ActionAfterCompletion"] == "DELETE"
         outcome = invoke(stack, sender, json.loads(schedule["Target"]["Input"]))
@@ -237,7 +228,7 @@ def test_complete_starts_a_sequence_whose_steps_each_send_one_email_with_the_rev
     assert json.loads(audit["body"]["S"])["actor"]["sub"] == STAFF.sub
     # and step 1 is scheduled at 09:00 Austin time the day after the completion, nothing sent yet
     completion_day = now.astimezone(CHICAGO).date()
-    (schedule,) = schedules(seeded).values()
+    (schedule,) = schedules(seeded, "review-").values()
     assert schedule["Name"] == f"review-{appointment.id}-1"
     assert schedule["ScheduleExpression"] == at_expression(nine_am(completion_day + timedelta(days=1)))
     assert json.loads(schedule["Target"]["Input"]) == {"review_request": appointment.id, "step": 1}
@@ -250,7 +241,7 @@ def test_complete_starts_a_sequence_whose_steps_each_send_one_email_with_the_rev
         mails = review_mails(seeded)
         assert len(mails) == step
         if expected_next:
-            (schedule,) = schedules(seeded).values()
+            (schedule,) = schedules(seeded, "review-").values()
             assert schedule["Name"] == f"review-{appointment.id}-{step + 1}"
             days = expected_next.pop(0)
             assert schedule["ScheduleExpression"] == at_expression(
@@ -278,7 +269,7 @@ def test_complete_starts_a_sequence_whose_steps_each_send_one_email_with_the_rev
     assert body_of(item)["steps_sent"] == 3 and body_of(item)["next_step_at"] is None
     state = customer_state(seeded)
     assert state is not None and "active_request_id" not in state
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "review-") == {}
     assert len(items(seeded, "ReviewStepSent")) == 3
 
 
@@ -301,9 +292,9 @@ def test_a_repeated_or_stale_step_sends_nothing_more(
     boto3.client("scheduler", region_name=REGION).delete_schedule(
         Name=step_2, GroupName=seeded.schedule_group
     )
-    assert step_2 not in schedules(seeded)
+    assert step_2 not in schedules(seeded, "review-")
     assert invoke(seeded, sender, step_event(request.id, 1)) == "already_sent"
-    assert step_2 in schedules(seeded)
+    assert step_2 in schedules(seeded, "review-")
     assert len(review_mails(seeded)) == 1
 
 
@@ -332,7 +323,7 @@ def test_the_stop_link_is_honoured_and_the_customer_is_never_asked_again(
     assert body_of(item)["ended_by"] == "customer"
     state = customer_state(seeded)
     assert state is not None and state["opted_out"]["BOOL"] is True and "active_request_id" not in state
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "review-") == {}
     # a step 2 that fires anyway (a schedule left behind) sends nothing
     assert invoke(seeded, sender, step_event(request.id, 2)) == "not_active"
     assert len(review_mails(seeded)) == 1
@@ -341,7 +332,7 @@ def test_the_stop_link_is_honoured_and_the_customer_is_never_asked_again(
     assert "You had already asked us to stop" in html
     # and a later completed appointment of the customer starts nothing
     assert start(deps, catalog, completed(catalog, days_ago=1), datetime.now(UTC)) is None
-    assert schedules(seeded) == {} and len(items(seeded, "ReviewRequest")) == 1
+    assert schedules(seeded, "review-") == {} and len(items(seeded, "ReviewRequest")) == 1
 
 
 def test_i_left_a_review_ends_the_sequence_and_frees_the_customer(
@@ -355,7 +346,7 @@ def test_i_left_a_review_ends_the_sequence_and_frees_the_customer(
     html = assert_page(pages.lambda_handler(page_event("review_done", token), FakeLambdaContext()), 200)
     assert "Thank you for your review" in html and "I left a review" not in html
     assert stored_request(seeded, request.id)["status"]["S"] == "done"
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "review-") == {}
     assert invoke(seeded, sender, step_event(request.id, 2)) == "not_active"
     assert len(review_mails(seeded)) == 1
     # done twice: nothing changes
@@ -363,7 +354,7 @@ def test_i_left_a_review_ends_the_sequence_and_frees_the_customer(
     assert "You had already told us" in html
     # the same appointment completed again starts nothing and leaves no schedule behind
     assert start(deps, catalog, appointment, datetime.now(UTC)) is None
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "review-") == {}
     # the customer can be asked again after a later visit (they did not opt out)
     later = start(deps, catalog, completed(catalog, days_ago=1), datetime.now(UTC))
     assert later is not None and later.id != request.id
@@ -380,14 +371,14 @@ def test_one_active_sequence_per_customer(
     # the same appointment completed twice: nothing more either
     assert start(deps, catalog, first_appointment, datetime.now(UTC)) is None
     assert [body_of(i)["id"] for i in items(seeded, "ReviewRequest")] == [first.id]
-    assert list(schedules(seeded)) == [f"review-{first.id}-1"]
+    assert list(schedules(seeded, "review-")) == [f"review-{first.id}-1"]
     # a start that loses the race to another one (it read the customer as free) writes nothing
     # and deletes the schedule it made
     racing = completed(catalog, days_ago=2)
     with monkeypatch.context() as patched:
         patched.setattr(deps.requests, "customer_state", CustomerReviewState)
         assert start(deps, catalog, racing, datetime.now(UTC)) is None
-    assert list(schedules(seeded)) == [f"review-{first.id}-1"]
+    assert list(schedules(seeded, "review-")) == [f"review-{first.id}-1"]
     assert len(items(seeded, "ReviewRequest")) == 1
     # another customer is not held up
     assert start(deps, catalog, completed(catalog, customer_id="cust-other"), datetime.now(UTC)) is not None
@@ -405,7 +396,7 @@ def test_nothing_is_sent_while_review_requests_are_off(
     set_review_requests(seeded, enabled=False)
     off = CatalogRepository(seeded.table_name, REGION).catalog()
     assert start(deps, off, completed(catalog), datetime.now(UTC)) is None
-    assert items(seeded, "ReviewRequest") == [] and schedules(seeded) == {}
+    assert items(seeded, "ReviewRequest") == [] and schedules(seeded, "review-") == {}
     set_review_requests(seeded, enabled=True)
     # On at completion, turned off before step 2: step 1 goes, step 2 does not, the sequence stops
     request = start(deps, catalog, completed(catalog), datetime.now(UTC))
@@ -416,7 +407,7 @@ def test_nothing_is_sent_while_review_requests_are_off(
     assert len(review_mails(seeded)) == 1
     item = stored_request(seeded, request.id)
     assert item["status"]["S"] == "stopped" and body_of(item)["end_reason"] == "review_requests_disabled"
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "review-") == {}
     state = customer_state(seeded)
     assert state is not None and "active_request_id" not in state and "opted_out" not in state
 
@@ -504,7 +495,7 @@ def test_staff_stop_a_sequence_audited_and_its_schedule_deleted(
     request = start(deps, catalog, completed(catalog), datetime.now(UTC))
     assert request is not None
     fire(seeded, sender)
-    assert list(schedules(seeded)) == [f"review-{request.id}-2"]
+    assert list(schedules(seeded, "review-")) == [f"review-{request.id}-2"]
     response = admin_stop(admin, request.id)
     assert response["statusCode"] == 200, response["body"]
     out = response_json(response)["review_request"]
@@ -515,7 +506,7 @@ def test_staff_stop_a_sequence_audited_and_its_schedule_deleted(
         1,
     )
     assert stored_request(seeded, request.id)["status"]["S"] == "stopped"
-    assert schedules(seeded) == {}
+    assert schedules(seeded, "review-") == {}
     audits = [
         json.loads(i["body"]["S"])
         for i in items(seeded, "Audit")

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 
 from bookbay.domain.catalog import Catalog
@@ -19,13 +18,14 @@ from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem, LinkTokenItem
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.templates import long_when
-from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
+from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack, outbox, table_items
 from tests.support import load_event, with_body
 from tests.support.appointments import (
     Seeded,
     fill_slot,
     local,
     next_weekday,
+    past_weekday,
     seed_appointment,
     slot_used,
 )
@@ -57,15 +57,6 @@ def event(name: str, token: str, body: str | None = None, content_type: str | No
 
 def start_form(start: datetime) -> str:
     return "start=" + quote(start.isoformat())
-
-
-def table_items(stack: Stack) -> list[dict[str, Any]]:
-    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=stack.table_name)["Items"]
-    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
-
-
-def outbox(stack: Stack) -> list[dict[str, Any]]:
-    return [i for i in table_items(stack) if i["entity"]["S"] == "Outbox"]
 
 
 def stored(appointment_id: str) -> AppointmentItem:
@@ -276,10 +267,7 @@ def test_links_of_cancelled_or_past_appointments_are_no_longer_active(
     seeded: Stack, staff_app: Any, call: Any, catalog: Catalog
 ) -> None:
     cancelled = seed_appointment(catalog, local(day(), 10), status="cancelled")
-    past_day = datetime.now(UTC).date() - timedelta(days=7)
-    while past_day.weekday() >= 5:
-        past_day -= timedelta(days=1)
-    past = seed_appointment(catalog, local(past_day, 10))
+    past = seed_appointment(catalog, local(past_weekday(7), 10))
     before = table_items(seeded)
     for token in (cancelled.staff_token, past.staff_token):
         for name, body in (

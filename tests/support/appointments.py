@@ -49,6 +49,14 @@ class Seeded:
     customer_token: str
 
 
+def past_weekday(days_ago: int) -> date:
+    """A Monday-to-Friday date at least ``days_ago`` days before today (UTC)."""
+    day = datetime.now(UTC).date() - timedelta(days=days_ago)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
 def next_weekday(after: date, days_ahead: int = 3) -> date:
     """A Monday-to-Friday date at least ``days_ahead`` days after ``after`` (the demo's stores are
     open then; Thanksgiving and Christmas are avoided)."""

@@ -32,7 +32,7 @@ from bookbay.exceptions import FieldNotFlagged, InvalidCursor
 from bookbay.models.flags import FlagValueItem
 from bookbay.repositories import flags as flag_storage
 from bookbay.repositories.flags import decode_entry, encode_entry, hits_from, value_key
-from bookbay.repositories.pagination import decode_cursor, encode_cursor
+from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, encode_cursor
 from bookbay.services.notifications import booking_messages
 from tests.unit.test_booking_service import EMAIL, NOW, PHONE, Harness, booking, demo_catalog, known
 
@@ -188,7 +188,7 @@ def _cursor(key: Any) -> str:
 
 
 def _decode(cursor: str) -> dict[str, dict[str, str]]:
-    return decode_cursor(cursor, flag_storage._CURSOR_KEYS, flag_storage._list_key)
+    return decode_cursor(cursor, GSI3_CURSOR_KEYS, flag_storage._list_key)
 
 
 def test_cursors_carry_only_a_flag_list_key() -> None:

@@ -226,3 +226,10 @@ class FlagCheckIncomplete(Conflict):
     and is written again (``services.booking``), so this never reaches a client."""
 
     code = "conflict"
+
+
+class ContactInUse(Conflict):
+    """A phone number or e-mail address staff give a customer is another customer's already (a 409
+    that names nobody: one customer per phone and per e-mail)."""
+
+    code = "contact_in_use"

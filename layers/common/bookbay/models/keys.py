@@ -234,3 +234,34 @@ def flag_value_pk(field: str, normalized_value: str) -> str:
 def flags_gsi3sk(utc_created_iso: str, flag_id: str) -> str:
     """The flag list: GSI3PK=FLAGS, GSI3SK=<UTC created>#<id> (newest first = reverse)."""
     return f"{utc_created_iso}#{flag_id}"
+
+
+# ---------------------------------------------------------------- admin: customer search, proposed changes
+CUSTOMER_NAME_PREFIX = "CUSTOMERNAME#"
+
+
+def customer_name_gsi3(customer_id: str, last_name_key: str, first_name_key: str) -> tuple[str, str]:
+    """A profile's place in the name search (normalized names, e.g. ``rivera lopez`` / ``dana``):
+    GSI3PK=CUSTOMERNAME#<first character of the last name>, GSI3SK=<last> <first>#<customer id>;
+    a search is one Query with ``begins_with`` on GSI3SK."""
+    return customer_name_gsi3pk(last_name_key), f"{last_name_key} {first_name_key}#{customer_id}"
+
+
+def customer_name_gsi3pk(name_key: str) -> str:
+    """The name-search partition of a normalized name (or search text): its first character."""
+    return f"{CUSTOMER_NAME_PREFIX}{name_key[:1] or '_'}"
+
+
+def proposed_gsi3pk(status: str) -> str:
+    """GSI3PK=PROPOSED#<status> of a proposed change (the staff queue reads PROPOSED#pending)."""
+    return f"{PROPOSED_PREFIX}{status}"
+
+
+# ---------------------------------------------------------------- admin: blocked time
+BLOCK_PREFIX = "BLOCK#"
+
+
+def block_sk(start_utc: datetime, ref: str) -> str:
+    """PK=LOCATION#<id>, SK=BLOCK#<UTC start as %Y-%m-%dT%H:%M:%SZ>#<ref>: a block of time, next to
+    the slot items it marks (a location's blocks sort by start)."""
+    return f"{BLOCK_PREFIX}{start_utc.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}#{ref}"

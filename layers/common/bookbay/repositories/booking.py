@@ -43,6 +43,7 @@ from bookbay.models.outbox import OutboxItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.repositories import audit
 from bookbay.repositories.appointments import customer_parts, new_appointment_item
+from bookbay.repositories.customers import name_index
 from bookbay.repositories.flags import add_flag_checks, hits_from, value_key
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
@@ -238,8 +239,15 @@ class BookingRepository:
             audit.add_to(tx, keys.appointment_pk(appointment.id), plan.audit)
 
         if plan.new_profile is not None:
+            name_pk, name_sk = name_index(plan.new_profile)  # its place in the staff's name search
             tx.save(
-                CustomerItem(customer_pk, keys.PROFILE_SK, body=plan.new_profile.model_dump(mode="json")),
+                CustomerItem(
+                    customer_pk,
+                    keys.PROFILE_SK,
+                    body=plan.new_profile.model_dump(mode="json"),
+                    gsi3pk=name_pk,
+                    gsi3sk=name_sk,
+                ),
                 CustomerItem.pk.does_not_exist(),
                 "profile",
             )

@@ -22,7 +22,7 @@ from bookbay.models.table import bind_table
 from bookbay.repositories import audit as audit_trail
 from bookbay.repositories.appointments import StoredAppointment
 from bookbay.repositories.outbox import OutboxRepository
-from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.repositories.transactions import LabelledTransaction, Refused, write_transaction
 
 WriteOutcome = Literal["written", "already_sent", "changed"]
 # A receipt is kept a while after the appointment (then the TTL removes it).
@@ -35,12 +35,6 @@ class ReminderReceipt:
 
     sequence: int
     channel: str  # "sms" | "email" | "phone" (nothing sent)
-
-
-class _Refused(Exception):
-    def __init__(self, failed: set[str]) -> None:
-        super().__init__(", ".join(sorted(failed)))
-        self.failed = failed
 
 
 class CustomerMessageRepository:
@@ -92,8 +86,8 @@ class CustomerMessageRepository:
                 tx.save(item, ReminderSentItem.pk.does_not_exist(), "reminder")
 
         try:
-            write_transaction(build, _Refused)
-        except _Refused as exc:
+            write_transaction(build, Refused)
+        except Refused as exc:
             if "reminder" in exc.failed:
                 return "already_sent"
             if not exc.failed:

@@ -30,11 +30,10 @@ from bookbay.models.flags import FlagItem, FlagValueItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.observability import logger
 from bookbay.repositories import audit
-from bookbay.repositories.pagination import decode_cursor, take
+from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, gsi3_key, take
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
 
 STALE = "The flag changed meanwhile; load it again."
-_CURSOR_KEYS = frozenset({"PK", "SK", "GSI3PK", "GSI3SK"})
 _CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
@@ -107,11 +106,11 @@ class FlagsRepository:
     def list(self, *, limit: int, cursor: str | None = None) -> FlagPage:
         """One page of flags, newest first (one Query on GSI3). ``cursor`` is a previous page's
         ``next_cursor``; InvalidCursor when it is not one."""
-        start = decode_cursor(cursor, _CURSOR_KEYS, _list_key) if cursor else None
+        start = decode_cursor(cursor, GSI3_CURSOR_KEYS, _list_key) if cursor else None
         results = BaseItem.gsi3.query(
             keys.FLAGS_GSI3PK, scan_index_forward=False, page_size=limit, last_evaluated_key=start
         )
-        items, next_cursor = take(results, limit, lambda item: isinstance(item, FlagItem), _key_of)
+        items, next_cursor = take(results, limit, lambda item: isinstance(item, FlagItem), gsi3_key)
         return FlagPage(
             [Flag.model_validate(item.body) for item in items if isinstance(item, FlagItem)], next_cursor
         )
@@ -190,10 +189,6 @@ def _stale(failed: set[str]) -> Exception:
 
 
 # ------------------------------------------------------------------------------ cursors
-def _key_of(item: BaseItem) -> dict[str, str]:
-    return {"PK": item.pk, "SK": item.sk, "GSI3PK": item.gsi3pk or "", "GSI3SK": item.gsi3sk or ""}
-
-
 def _list_key(key: dict[str, str]) -> bool:
     """Whether a cursor's key is one of the flag list's (an existing flag's shape, bounded)."""
     flag_id = key["PK"].removeprefix(keys.flag_pk(""))

@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from bookbay.exceptions import InvalidCursor
+from bookbay.models.table import BaseItem
 
 MAX_CURSOR_CHARS = 1024
 MAX_KEY_VALUE_CHARS = 300
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# The key of an item a GSI3 query lists: its table keys and its GSI3 keys.
+GSI3_CURSOR_KEYS = frozenset({"PK", "SK", "GSI3PK", "GSI3SK"})
 _T = TypeVar("_T")
 
 
@@ -56,6 +59,11 @@ def decode_cursor(
     if not valid(plain):
         raise invalid
     return {name: {"S": value} for name, value in plain.items()}
+
+
+def gsi3_key(item: BaseItem) -> dict[str, str]:
+    """The cursor key (GSI3_CURSOR_KEYS) of an item a GSI3 query listed."""
+    return {"PK": item.pk, "SK": item.sk, "GSI3PK": item.gsi3pk or "", "GSI3SK": item.gsi3sk or ""}
 
 
 def take(

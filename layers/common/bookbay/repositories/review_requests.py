@@ -11,12 +11,10 @@ entries are written in the transaction of the change they belong to.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
@@ -25,7 +23,7 @@ from pynamodb.expressions.condition import Condition
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.messages import OutboundMessage
 from bookbay.domain.review_requests import ReviewRequest, ReviewStatus
-from bookbay.exceptions import InvalidCursor, StaleWrite
+from bookbay.exceptions import StaleWrite
 from bookbay.models import keys
 from bookbay.models.appointments import LinkTokenItem
 from bookbay.models.outbox import OutboxItem
@@ -34,15 +32,13 @@ from bookbay.models.table import bind_table
 from bookbay.observability import logger
 from bookbay.repositories import audit
 from bookbay.repositories.outbox import OutboxRepository
-from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, gsi3_key, take
+from bookbay.repositories.transactions import LabelledTransaction, Refused, write_transaction
 
 StartOutcome = Literal["started", "exists", "customer_unavailable"]
 StepOutcome = Literal["written", "already_sent", "changed"]
 # A step receipt only guards against repeated deliveries of its schedule (hours, not months).
 RECEIPT_KEEP = timedelta(days=180)
-MAX_CURSOR_CHARS = 2000
-MAX_KEY_BYTES = 1024  # a sort key's limit (and far above any key of ours)
-_CURSOR_KEYS = frozenset({"PK", "SK", "GSI3PK", "GSI3SK"})
 
 
 class StoredReviewRequest(ReviewRequest):
@@ -65,12 +61,6 @@ class CustomerReviewState:
 class ReviewPage:
     requests: list[StoredReviewRequest]
     next_cursor: str | None
-
-
-class _Refused(Exception):
-    def __init__(self, failed: set[str]) -> None:
-        super().__init__(", ".join(sorted(failed)))
-        self.failed = failed
 
 
 class ReviewRequestRepository:
@@ -105,17 +95,14 @@ class ReviewRequestRepository:
         """One page of the requests in ``status``, newest first (one Query on GSI3). ``cursor``
         is a previous page's ``next_cursor``; InvalidCursor when it is not one (of this status)."""
         partition, _ = keys.review_gsi3(status, "", "")
-        start = _decode_cursor(cursor, partition) if cursor else None
+        start = decode_cursor(cursor, GSI3_CURSOR_KEYS, _list_key(partition)) if cursor else None
         results = ReviewRequestItem.gsi3.query(
-            partition,
-            scan_index_forward=False,
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=start,
+            partition, scan_index_forward=False, page_size=limit, last_evaluated_key=start
         )
-        requests = [_stored(item) for item in results if isinstance(item, ReviewRequestItem)]
-        last = results.last_evaluated_key
-        return ReviewPage(requests, _encode_cursor(last) if last else None)
+        items, next_cursor = take(results, limit, lambda item: isinstance(item, ReviewRequestItem), gsi3_key)
+        return ReviewPage(
+            [_stored(item) for item in items if isinstance(item, ReviewRequestItem)], next_cursor
+        )
 
     # ------------------------------------------------------------------ changes
     def start(self, request: ReviewRequest, entry: AuditEntry) -> StartOutcome:
@@ -140,8 +127,8 @@ class ReviewRequestRepository:
             audit.add_to(tx, keys.review_request_pk(request.id), entry)
 
         try:
-            write_transaction(build, _Refused)
-        except _Refused as exc:
+            write_transaction(build, Refused)
+        except Refused as exc:
             if "request" in exc.failed:
                 return "exists"
             if "customer" in exc.failed:
@@ -186,8 +173,8 @@ class ReviewRequestRepository:
             _update_request(tx, before, after)
 
         try:
-            write_transaction(build, _Refused)
-        except _Refused as exc:
+            write_transaction(build, Refused)
+        except Refused as exc:
             if "receipt" in exc.failed:
                 return "already_sent"
             if not exc.failed:
@@ -322,30 +309,15 @@ def _stale(failed: set[str]) -> Exception:
 
 
 # ------------------------------------------------------------------------------ cursors
-def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
-    """An opaque cursor: the LastEvaluatedKey as URL-safe base64 of compact JSON."""
-    text = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+def _list_key(partition: str) -> Callable[[dict[str, str]], bool]:
+    """Whether a cursor's key is one of the ``partition`` list's (a review request of that status),
+    so a cursor can neither be forged into another partition nor point at another kind of item."""
 
+    def valid(key: dict[str, str]) -> bool:
+        return (
+            key["GSI3PK"] == partition
+            and key["SK"] == keys.REVIEW_REQUEST_SK
+            and key["PK"].startswith(keys.review_request_pk(""))
+        )
 
-def _decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
-    """The LastEvaluatedKey a cursor of ``partition`` carries; InvalidCursor for anything else
-    (so a cursor can neither be forged into another partition nor smuggle other attributes)."""
-    invalid = InvalidCursor("The cursor is not valid here. Use the next_cursor of the previous page.")
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise invalid
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise invalid from exc
-    if not isinstance(key, dict) or set(key) != _CURSOR_KEYS:
-        raise invalid
-    for value in key.values():
-        if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str):
-            raise invalid
-        if not 1 <= len(value["S"].encode("utf-8")) <= MAX_KEY_BYTES:  # DynamoDB would refuse it
-            raise invalid
-    if key["GSI3PK"]["S"] != partition or not key["PK"]["S"].startswith("REVIEW#"):
-        raise invalid
-    return key
+    return valid

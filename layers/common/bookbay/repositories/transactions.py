@@ -54,6 +54,15 @@ class LabelledTransaction:
         self._labels.extend([label] * count)
 
 
+class Refused(Exception):
+    """A transaction refused, by the labels of its failed conditions (none: it kept colliding).
+    Pass it as ``write_transaction``'s ``failure`` and catch it to tell the outcomes apart."""
+
+    def __init__(self, failed: set[str]) -> None:
+        super().__init__(", ".join(sorted(failed)))
+        self.failed = failed
+
+
 def cancellation_reasons(exc: TransactWriteError, labels: list[str]) -> list[tuple[str, str]]:
     """(cancellation code, label) for each item that caused the cancellation."""
     if exc.cause_response_code != "TransactionCanceledException":
