@@ -35,9 +35,9 @@ from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.config import AdminAppointmentsConfig
 from bookbay.domain.audit import Actor
-from bookbay.domain.booking import Appointment, AppointmentStatus
+from bookbay.domain.booking import Appointment, AppointmentStatus, PreferredChannel
 from bookbay.domain.catalog import Catalog
-from bookbay.exceptions import InvalidInput
+from bookbay.exceptions import DomainError, InvalidInput
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.appointments import AppointmentRepository
 from bookbay.repositories.audit import AuditRepository
@@ -46,8 +46,9 @@ from bookbay.repositories.booking import BookingRepository
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customer_messages import CustomerMessageRepository
 from bookbay.repositories.customers import CustomersRepository
-from bookbay.services import appointment_admin, booking, reminders, review_requests
+from bookbay.services import appointment_admin, booking, customer_admin, reminders, review_requests
 from bookbay.services.appointment_admin import Action, AdminAppointment, AdminDeps, Filters
+from bookbay.services.customer_admin import CustomerEdit
 from bookbay.services.econfirmation import MessageDeps
 from bookbay.services.review_requests import ReviewDeps
 from bookbay.services.staff_actions import StaffDeps
@@ -174,6 +175,8 @@ def create_appointment(body: Annotated[ManualBooking, Body()]) -> Response[Appoi
         staff=booking.StaffBooking(staff_actor(app)),
     )
     reminders.update_reminder(scheduling, result.appointment, catalog_repo.catalog(), now)
+    if body.preferred_channel is not None:
+        _keep_preference(result.appointment.customer_id, body.preferred_channel, now)
     admin = appointment_admin.read(deps, result.appointment.id)
     admin = AdminAppointment(
         admin.appointment, admin.vehicle, admin.address, admin.history, warnings=result.warnings
@@ -252,6 +255,22 @@ def act(
         notify=options.notify,
     )
     return AppointmentResponse.of(admin, admin.sent)
+
+
+def _keep_preference(customer_id: str, channel: PreferredChannel, now: datetime) -> None:
+    """The preference the customer just gave staff goes on their profile (a new customer's is set by
+    the booking; nothing is written when it is unchanged). The booking stands if this fails."""
+    try:
+        customer_admin.edit_customer(
+            customers,
+            customer_id,
+            CustomerEdit(preferred_channel=channel),
+            version=None,
+            actor=staff_actor(app),
+            now=now,
+        )
+    except DomainError as refused:  # e.g. SMS for a customer with no phone on file
+        logger.info("preferred channel not kept", extra={"customer_id": customer_id, "code": refused.code})
 
 
 def _statuses(text: str | None) -> tuple[AppointmentStatus, ...]:

@@ -343,3 +343,28 @@ def test_a_phone_booking_into_a_full_slot_is_409(
     for _ in range(2):
         seed_appointment(catalog, local(day_ahead(), 10))
     assert refused(call(admin, manual())) == (409, "slot_unavailable")
+
+
+def test_a_phone_booking_keeps_the_channel_the_customer_gave_on_their_profile(
+    seeded: Stack, admin: ModuleType, call: Any
+) -> None:
+    # Given a customer on file who prefers e-mail
+    first = ok(call(admin, manual({"preferred_channel": "email"})))["appointment"]
+    assert outbox(seeded, "+15125550123") == []
+    # When they call again and ask staff for texts
+    second = ok(
+        call(admin, manual({"start": local(day_ahead(), 11).isoformat(), "preferred_channel": "sms"}))
+    )
+    # Then this booking's e-confirmation is a text and the profile (and its lookup items) say sms
+    assert second["appointment"]["customer"]["id"] == first["customer"]["id"]
+    (sms,) = outbox(seeded, "+15125550123")
+    assert sms["channel"]["S"] == "sms"
+    items = table_items(seeded)
+    profile = next(
+        i
+        for i in items
+        if i["PK"]["S"] == keys.customer_pk(first["customer"]["id"]) and i["SK"]["S"] == "PROFILE"
+    )
+    assert json.loads(profile["body"]["S"])["preferred_channel"] == "sms"
+    lookups = [i for i in items if i["entity"]["S"] == "CustomerLookup"]
+    assert lookups and {json.loads(i["summary"]["S"])["preferred_channel"] for i in lookups} == {"sms"}
