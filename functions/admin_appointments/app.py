@@ -106,8 +106,9 @@ AppointmentId = Annotated[
 @app.get(
     "/v1/admin/appointments",
     summary="Appointments, by start",
-    description="Oldest first, from `from` to `to` (local days, at most 92; default today and the "
-    "next 13): at `location_id` in its zone, else the whole shop's in the shop's zone. Filters: "
+    description="Oldest first, from `from` to `to` (local days, at most 92, within 10 years of "
+    "today; default today and the next 13): at `location_id` in its zone, else the whole shop's "
+    "in the shop's zone. Filters: "
     "`status` (comma-separated), `flagged` (true: only those that matched a flag). Each comes with "
     "its customer, vehicle, address, notes, source, `flag_matches` and `takeover`. Pass the answer's "
     "`next_cursor` as `cursor` for the next page.",

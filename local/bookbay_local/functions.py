@@ -34,11 +34,13 @@ from bookbay_local.template import TemplateError
 
 FUNCTION_TYPE: Final = "AWS::Serverless::Function"
 
-# Locally: always read the catalog afresh, no X-Ray, no CloudWatch metrics.
+# Locally: always read the catalog afresh, no X-Ray, no CloudWatch metrics; the admin page signs
+# staff in with the stand-in's POST /_local/token instead of the Cognito hosted UI.
 LOCAL_FUNCTION_ENV: Final[Mapping[str, str]] = {
     "CATALOG_CACHE_SECONDS": "0",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    "ADMIN_SIGN_IN": "local",
 }
 
 Handler = Callable[[Any, Any], Any]

@@ -20,14 +20,14 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Response, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, Route, ViewportSize, expect, sync_playwright
 
 from bookbay.templates import long_when
 from tests.e2e.booking import messages_to
@@ -42,8 +42,8 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-PHONE_VIEWPORT = {"width": 390, "height": 844}
-DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 AUSTIN = "austin-downtown"
 CHICAGO = ZoneInfo("America/Chicago")
 HOME = {"line1": "123 Main Street", "city": "Austin", "state": "TX", "zip": "78701"}
@@ -102,7 +102,7 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def _open(browser: Browser, viewport: dict[str, int]) -> Iterator[Tab]:
+def _open(browser: Browser, viewport: ViewportSize) -> Iterator[Tab]:
     context = browser.new_context(viewport=viewport)
     context.add_init_script(CSP_PROBE)
     try:
@@ -197,7 +197,7 @@ def free_starts(http: httpx.Client, appointment_type: str, zip_code: str | None 
 
 def remaining_at(http: httpx.Client, start: str) -> int:
     day = start[:10]
-    query = {
+    query: dict[str, str | int] = {
         "location_id": AUSTIN,
         "service_id": "oil-change",
         "appointment_type": "in_store",
@@ -270,6 +270,11 @@ def when_text(start: str) -> str:
 
 
 # ------------------------------------------------------------------------------ the page, step by step
+def says(text: str) -> str:
+    """``text`` as the page writes it, with typographic apostrophes (U+2019)."""
+    return text.replace("'", "\u2019")
+
+
 def shot(tab: Tab, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     tab.page.screenshot(path=str(ARTIFACTS / f"booking-page-{name}.png"), full_page=True)
@@ -308,7 +313,7 @@ def pick_time(page: Page) -> str:
     """A random free time (not on the first two days shown); its start."""
     expect(page.locator("#step-time")).to_be_visible()
     expect(page.locator("#timezone-note")).to_have_text(
-        "Times are in Central Time (America/Chicago), the store’s local time."
+        says("Times are in Central Time (America/Chicago), the store's local time.")
     )
     days = page.locator("#day-list label")
     expect(days.first).to_be_visible()
@@ -433,7 +438,9 @@ def test_a_new_customer_books_with_a_code_by_email(
     expect(page.locator("#verify-heading")).to_be_focused()
     page.locator('input[name="verify-channel"][value="email"]').check()
     page.get_by_role("button", name="Send code").click()
-    expect(page.locator("#code-sent")).to_have_text(f"We sent a code to {who.email}. It expires in 10 minutes.")
+    expect(page.locator("#code-sent")).to_have_text(
+        f"We sent a code to {who.email}. It expires in 10 minutes."
+    )
     expect(page.locator("#send-code")).to_be_disabled()  # the resend cooldown
     page.get_by_label("6-digit code").fill(latest_code(http, who.email))
     shot(desktop, "desktop-3-code")
@@ -490,7 +497,7 @@ def test_a_returning_customer_verifies_and_picks_a_saved_vehicle_and_address(
     page.get_by_label("6-digit code").fill(wrong)
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#code-error")).to_have_text(
-        "That code isn’t right. Check the latest message we sent you and try again."
+        says("That code isn't right. Check the latest message we sent you and try again.")
     )
     expect(page.get_by_label("6-digit code")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#step-book")).to_be_hidden()
@@ -554,13 +561,16 @@ def test_a_known_source_customer_books_with_one_phone_number(
     # One identifying item, not a code and not the whole form
     expect(page.locator("#identity-form")).to_be_visible()
     expect(page.locator("#contact-form")).to_be_hidden()
-    expect(page.locator("#contact-heading")).to_have_text("4 Confirm it’s you")
+    expect(page.locator("#contact-heading")).to_have_text(says("4 Confirm it's you"))
 
     # A phone that is not theirs: the generic refusal
     page.get_by_label("Your phone number").fill(person("Someone", "Else").typed_phone)
     page.locator("#identity-continue").click()
     expect(page.locator("#identity-error")).to_have_text(
-        "We couldn’t confirm it’s you with that. Check what you typed and try again, or book without the link."
+        says(
+            "We couldn't confirm it's you with that. Check what you typed and try again, "
+            "or book without the link."
+        )
     )
     expect(page.locator("#step-book")).to_be_hidden()
 
@@ -636,13 +646,15 @@ def test_zip_errors_are_shown_at_the_zip_fields(phone: Tab, local_stack: Any) ->
     # A ZIP code that does not exist
     page.get_by_label("Your ZIP code").fill("00000")
     page.get_by_role("button", name="Find stores").click()
-    expect(page.locator("#zip-error")).to_have_text("We don’t know that ZIP code. Check it and try again.")
+    expect(page.locator("#zip-error")).to_have_text(
+        says("We don't know that ZIP code. Check it and try again.")
+    )
     expect(page.get_by_label("Your ZIP code")).to_be_focused()
     # A ZIP code the store does not come to
     choose_store(page)
     choose_service(page, where="At your address", home_zip="78613")
     expect(page.locator("#home-zip-error")).to_have_text(
-        "Austin Downtown doesn’t come to ZIP code 78613. Choose a visit at the store, or another store."
+        says("Austin Downtown doesn't come to ZIP code 78613. Choose a visit at the store, or another store.")
     )
     expect(page.locator("#step-time")).to_be_hidden()
     shot(phone, "phone-zip-not-served")
@@ -730,7 +742,7 @@ def test_do_not_service_gets_the_store_phone(
     answer = submit(page)
     assert answer.status == 403 and answer.json()["error"]["code"] == "booking_not_available"
     expect(page.locator("#book-error")).to_have_text(
-        "We can’t book this appointment online. Please call Austin Downtown at (512) 555-0100 to book."
+        says("We can't book this appointment online. Please call Austin Downtown at (512) 555-0100 to book.")
     )
     expect(page.locator("#book-error a")).to_have_attribute("href", "tel:+15125550100")
     shot(phone, "phone-do-not-service")
@@ -762,7 +774,7 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_books_once(
     page.route("**/v1/appointments", lose_the_answer)
     page.locator("#book-submit").click()
     expect(page.locator("#book-error")).to_have_text(
-        "We couldn’t reach the booking service. Check your internet connection and try again."
+        says("We couldn't reach the booking service. Check your internet connection and try again.")
     )
     expect(page.locator("#retry-booking")).to_be_focused()
     shot(phone, "phone-network-failure")
@@ -805,11 +817,15 @@ def test_code_answers_that_are_hard_to_cause_are_shown_in_words(phone: Tab, loca
             route.fulfill(
                 status=429,
                 headers={"Retry-After": "120"},
-                json={"error": {"code": "too_many_requests", "message": "Too many codes.", "retry_after": 120}},
+                json={
+                    "error": {"code": "too_many_requests", "message": "Too many codes.", "retry_after": 120}
+                },
             )
 
     def checks(route: Route) -> None:
-        route.fulfill(status=410, json={"error": {"code": "code_expired", "message": "The code has expired."}})
+        route.fulfill(
+            status=410, json={"error": {"code": "code_expired", "message": "The code has expired."}}
+        )
 
     page.route("**/v1/shop", requiring_codes)
     page.route("**/v1/verification/codes", codes)
@@ -840,23 +856,24 @@ def tab_to(page: Page, selector: str, limit: int = 60) -> None:
     """Press Tab until the focused element matches ``selector``."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement !== null && document.activeElement.matches(s)", selector):
+        if page.evaluate(
+            "(s) => document.activeElement !== null && document.activeElement.matches(s)", selector
+        ):
             return
     raise AssertionError(f"Tab never reached {selector}")
 
 
 def focus_ring(page: Page, of_label: bool = False) -> tuple[str, float]:
     """The outline drawn for the focused element (or for the label after it: the chips)."""
-    return tuple(  # type: ignore[return-value]
-        page.evaluate(
-            """(ofLabel) => {
-                const node = ofLabel ? document.activeElement.nextElementSibling : document.activeElement;
-                const style = getComputedStyle(node);
-                return [style.outlineStyle, parseFloat(style.outlineWidth)];
-            }""",
-            of_label,
-        )
+    style, width = page.evaluate(
+        """(ofLabel) => {
+            const node = ofLabel ? document.activeElement.nextElementSibling : document.activeElement;
+            const style = getComputedStyle(node);
+            return [style.outlineStyle, parseFloat(style.outlineWidth)];
+        }""",
+        of_label,
     )
+    return str(style), float(width)
 
 
 def test_a_booking_made_with_the_keyboard_alone(
@@ -913,14 +930,20 @@ def test_a_booking_made_with_the_keyboard_alone(
     keys.press("Enter")
     expect(page.locator("#book-heading")).to_be_focused()
 
-    for selector, text in (("#vehicle-year", "2022"), ("#vehicle-make", "Hyundai"), ("#vehicle-model", "Ioniq 5")):
+    for selector, text in (
+        ("#vehicle-year", "2022"),
+        ("#vehicle-make", "Hyundai"),
+        ("#vehicle-model", "Ioniq 5"),
+    ):
         tab_to(page, selector)
         keys.type(text)
     tab_to(page, "#book-submit")
     expect(page.locator("#book-submit")).to_be_focused()
     assert focus_ring(page) == ("solid", 3.0)
     shot(desktop, "desktop-keyboard-submit")
-    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/v1/appointments")) as got:
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/v1/appointments")
+    ) as got:
         keys.press("Enter")
     assert got.value.status == 201, got.value.text()
     booked = got.value.json()
@@ -955,3 +978,78 @@ def test_the_page_runs_under_its_csp_without_violations(phone: Tab, local_stack:
     page.wait_for_function("window.__cspViolations.length > 0")
     assert page.evaluate("window.__inlineRan === undefined")
     assert any(v.startswith("script-src") for v in page.evaluate("window.__cspViolations"))
+
+
+# ------------------------------------------------------------------------------ contrast, links
+# WCAG 2.1 contrast of every visible text against the background it is drawn on (the nearest
+# ancestor with an opaque one): 4.5:1, or 3:1 for large text (24px, or 18.66px bold).
+CONTRAST = """() => {
+  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const rgba = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (node) => {
+    for (let n = node; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const node of document.querySelectorAll("body *")) {
+    const own = Array.from(node.childNodes).some((c) => c.nodeType === 3 && c.textContent.trim());
+    if (!own || node.getClientRects().length === 0 || node.closest("[disabled]")) continue;
+    const style = getComputedStyle(node);
+    if (style.visibility === "hidden" || node.closest(".visually-hidden")) continue;
+    const fg = rgba(style.color).slice(0, 3);
+    const [l1, l2] = [luminance(fg), luminance(background(node))].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const what = `${node.tagName}#${node.id}.${node.className}`;
+    if (ratio < (large ? 3 : 4.5)) failures.push(`${what}: ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}"""
+
+
+def test_text_contrast_meets_wcag_aa(phone: Tab, local_stack: Any, shop_settings: Any) -> None:
+    shop_settings(require_verification=False)
+    page = open_page(phone, f"{local_stack.base_url}/book")
+    assert page.evaluate(CONTRAST) == []
+    choose_store(page)
+    choose_service(page, where="At your address", home_zip="78701")
+    pick_time(page)
+    time_continue(page)
+    page.locator("#contact-continue").click()  # empty: every field's error is shown
+    expect(page.locator("#first-name-error")).to_have_text("Enter your first name.")
+    assert page.evaluate(CONTRAST) == []
+    fill_contact(page, person("Jules", "Amari"))
+    page.locator("#book-submit").click()  # empty vehicle and address: their errors
+    expect(page.locator("#vehicle-year-error")).to_be_visible()
+    expect(page.locator("#address-line1-error")).to_be_visible()
+    assert page.evaluate(CONTRAST) == []
+    phone.assert_clean()
+
+
+def test_a_link_can_be_left_and_a_cut_off_link_is_told(phone: Tab, local_stack: Any) -> None:
+    # A link whose token was cut off: said so, and the page still books
+    page = open_page(phone, f"{local_stack.base_url}/book?src=abc")
+    expect(page.locator("#page-error")).to_have_text(
+        says("This booking link isn't complete (it may have been cut off). You can still book below.")
+    )
+    expect(page.locator("#link-banner")).to_be_hidden()
+    # A well-formed link: "Not you?" leaves it, and the usual details are asked
+    page = open_page(phone, f"{local_stack.base_url}/book?src={'A' * 32}")
+    expect(page.locator("#link-banner")).to_be_visible()
+    choose_store(page)
+    choose_service(page)
+    pick_time(page)
+    time_continue(page)
+    expect(page.locator("#identity-form")).to_be_visible()
+    page.get_by_role("button", name="Not you? Book without the link").click()
+    expect(page.locator("#link-banner")).to_be_hidden()
+    expect(page.locator("#identity-form")).to_be_hidden()
+    expect(page.locator("#contact-form")).to_be_visible()
+    expect(page.locator("#contact-heading")).to_have_text("4 Your details")
+    assert "src=" not in page.url
+    phone.assert_clean()

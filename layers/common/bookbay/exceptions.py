@@ -233,3 +233,10 @@ class ContactInUse(Conflict):
     that names nobody: one customer per phone and per e-mail)."""
 
     code = "contact_in_use"
+
+
+class SignInNotConfigured(ShopNotConfigured):
+    """The admin page cannot send staff to the hosted UI: the staff app client is not in the user
+    pool, or Cognito could not be asked (a 503 until ops fix the stack)."""
+
+    code = "sign_in_not_configured"

@@ -112,15 +112,19 @@ class AppointmentPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: AwareDatetime | None = Field(default=None, description="A free slot start, ISO 8601 with offset")
-    notes: Notes | None = None
-    staff_notes: Notes | None = None
+    start: AwareDatetime | None = Field(
+        default=None, description="A free slot start, ISO 8601 with offset (not null: leave it out)"
+    )
+    notes: Notes | None = Field(default=None, description="null clears them")
+    staff_notes: Notes | None = Field(default=None, description="null clears them")
     version: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _something(self) -> Self:
         if not self.model_fields_set - {"version"}:
             raise ValueError("give at least one of start, notes, staff_notes")
+        if "start" in self.model_fields_set and self.start is None:
+            raise ValueError("start: a time is required (an appointment cannot be unscheduled)")
         return self
 
     @property

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from bookbay.domain.blocks import MAX_BLOCK_DAYS, Block
+from bookbay.domain.blocks import MAX_BLOCK_AHEAD_DAYS, MAX_BLOCK_DAYS, Block
 from bookbay.repositories.blocks import BlockedAppointment, StoredBlock
 from bookbay.types import LocationId
 
@@ -17,7 +17,10 @@ class BlockCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     location_id: LocationId
-    start: AwareDatetime = Field(description="With its UTC offset, e.g. 2026-11-25T12:00:00-06:00")
+    start: AwareDatetime = Field(
+        description="With its UTC offset, e.g. 2026-11-25T12:00:00-06:00; at most "
+        f"{MAX_BLOCK_AHEAD_DAYS} days ahead"
+    )
     end: AwareDatetime = Field(description=f"After start, at most {MAX_BLOCK_DAYS} days later")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = (
         Field(default=None, description="For staff, e.g. 'Lift 2 in maintenance'")

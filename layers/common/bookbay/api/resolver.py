@@ -79,6 +79,15 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", e.get("type")))} for e in errors]
 
 
+def _json_body(text: str) -> Any:
+    """The request body as JSON. Nesting deep enough to exhaust the parser's recursion (``[[[[...``)
+    is malformed JSON like any other (a 400), not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
 def _content_type(event: Mapping[str, Any]) -> str:
     for name, value in (event.get("headers") or {}).items():
         if name.lower() == "content-type" and value:
@@ -90,7 +99,7 @@ class BookbayResolver(APIGatewayRestResolver):
     """The REST resolver; JSON API routes refuse non-JSON bodies (415) before anything parses them."""
 
     def __init__(self, *, json_api: bool) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, json_body_deserializer=_json_body)
         self._json_api = json_api
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:

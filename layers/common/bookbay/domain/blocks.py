@@ -24,6 +24,9 @@ from bookbay.exceptions import ValidationFailed
 from bookbay.types import SLUG_PATTERN
 
 MAX_BLOCK_DAYS = 31
+# How far ahead a block may start: past the longest booking horizon (365 days) with room to spare,
+# and far from the calendar's end (a start in year 9999 must not overflow the arithmetic).
+MAX_BLOCK_AHEAD_DAYS = 2 * 366
 _ID = re.compile(SLUG_PATTERN.removesuffix("$") + r"\.(\d{8}T\d{6}Z)\.([0-9a-f]{24})$")
 _ID_TIME = "%Y%m%dT%H%M%SZ"
 
@@ -64,7 +67,8 @@ def parse_block_id(text: str) -> BlockRef | None:
 
 
 def check_range(start: datetime, end: datetime, now: datetime) -> None:
-    """A block ends after it starts, lasts at most MAX_BLOCK_DAYS days, and is not all past."""
+    """A block ends after it starts, lasts at most MAX_BLOCK_DAYS days, is not all past, and starts
+    at most MAX_BLOCK_AHEAD_DAYS ahead. Compared as given (no conversion, so nothing overflows)."""
     if end <= start:
         raise ValidationFailed(
             "A block ends after it starts.", details=[{"field": "body.end", "message": "must be after start"}]
@@ -77,6 +81,11 @@ def check_range(start: datetime, end: datetime, now: datetime) -> None:
     if end <= now:
         raise ValidationFailed(
             "That time is past already.", details=[{"field": "body.end", "message": "must be in the future"}]
+        )
+    if start > now + timedelta(days=MAX_BLOCK_AHEAD_DAYS):
+        raise ValidationFailed(
+            f"A block starts at most {MAX_BLOCK_AHEAD_DAYS} days ahead.",
+            details=[{"field": "body.start", "message": f"at most {MAX_BLOCK_AHEAD_DAYS} days from now"}],
         )
 
 

@@ -33,6 +33,7 @@ from bookbay.services.staff_actions import StaffDeps
 Action = Literal["confirm", "check-in", "complete", "cancel", "no-show", "send-confirmation"]
 MAX_LIST_DAYS = 92
 DEFAULT_LIST_DAYS = 14
+MAX_LIST_YEARS_AWAY = 10  # `from` / `to` further from today: a 422 (and no date arithmetic overflows)
 # Called with a just completed appointment: starts the review requests (never raises).
 OnComplete = Callable[[Appointment, Catalog, Actor, datetime], object]
 
@@ -91,7 +92,11 @@ def list_appointments(
         zone = ZoneInfo(location.timezone)
     else:
         zone = ZoneInfo(catalog.shop.timezone)
-    first = filters.first or now.astimezone(zone).date()
+    today = now.astimezone(zone).date()
+    for name, day in (("from", filters.first), ("to", filters.last)):
+        if day is not None and abs((day - today).days) > 366 * MAX_LIST_YEARS_AWAY:
+            raise InvalidInput(f"`{name}` is more than {MAX_LIST_YEARS_AWAY} years from today.")
+    first = filters.first or today
     last = filters.last or first + timedelta(days=DEFAULT_LIST_DAYS - 1)
     if last < first:
         raise InvalidInput("`to` is before `from`.")
@@ -138,37 +143,48 @@ def edit(
     version: int | None = None,
 ) -> AdminAppointment:
     """``start``: reschedule under the capacity rules, the customer told; ``notes`` /
-    ``staff_notes``: written as given. ``version`` (optional): the version read, 409 if stale."""
+    ``staff_notes``: written as given. ``version`` (optional): the version read, 409 if stale.
+
+    All or nothing: with ``start``, the notes go in the reschedule's transaction, so a time that
+    is refused (422 / 409) leaves the notes as they were too."""
     appointment = appointment_transitions.load(deps.transitions, appointment_id)
     if version is not None and version != appointment.version:
         raise StaleWrite("The appointment changed since you read it; load it again.")
     text_changes: dict[str, Any] = {
         name: changes[name] for name in ("notes", "staff_notes") if name in changes
     }
-    if text_changes:
+    if "start" in changes:
+        appointment = _reschedule(deps, appointment, changes["start"], actor, now, text_changes)
+    elif text_changes:
         before: dict[str, Any] = {name: getattr(appointment, name) for name in text_changes}
         edited = appointment.model_copy(update={**text_changes, "updated_at": now})
         entry = audit.entry(actor, "edit", now, diff(before, text_changes))
         appointment = deps.staff.appointments.transition(
             appointment, edited, allowed_from=_ALL_STATUSES, audit=entry
         )
-    if "start" in changes:
-        appointment = _reschedule(deps, appointment, changes["start"], actor, now)
     logger.info("appointment edited", extra={"appointment_id": appointment_id, "fields": sorted(changes)})
     return _with_parts(deps, appointment, history=True)
 
 
 def _reschedule(
-    deps: AdminDeps, appointment: StoredAppointment, start: datetime, actor: Actor, now: datetime
+    deps: AdminDeps,
+    appointment: StoredAppointment,
+    start: datetime,
+    actor: Actor,
+    now: datetime,
+    text_changes: dict[str, Any],
 ) -> StoredAppointment:
+    """Move the appointment to ``start``, with ``text_changes`` (notes) in the same write."""
     if appointment.status not in HOLDS_CAPACITY or appointment.start <= now:
         raise InvalidTransition(
             f"An appointment that is {appointment.status.replace('_', ' ')} or has started cannot be moved."
         )
-    loaded = links.with_details(deps.staff.appointments, deps.staff.catalog, appointment)
-    entry = audit.entry(
-        actor, "reschedule", now, diff({"start": appointment.start.isoformat()}, {"start": start.isoformat()})
-    )
+    before = {"start": appointment.start.isoformat(), **{n: getattr(appointment, n) for n in text_changes}}
+    # The reschedule writes the whole body of the appointment it is given (conditional on the
+    # version read): the edited copy carries the notes into that one transaction.
+    edited = appointment.model_copy(update=text_changes)
+    loaded = links.with_details(deps.staff.appointments, deps.staff.catalog, edited)
+    entry = audit.entry(actor, "reschedule", now, diff(before, {"start": start.isoformat(), **text_changes}))
     view = staff_actions.reschedule_loaded(deps.staff, loaded, start.isoformat(), now, audit=entry)
     if view.outcome == "slot_taken":
         raise SlotUnavailable("That time is no longer free.")

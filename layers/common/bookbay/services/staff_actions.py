@@ -172,7 +172,12 @@ def reschedule_loaded(
     the new end) or by id (the admin API, with its ``audit`` entry)."""
     appointment, details = loaded.appointment, loaded.details
     settings = loaded.catalog.shop.settings
-    start = _parse_start(start_text).astimezone(details.zone)
+    given = _parse_start(start_text)
+    # Compared before any conversion (as the booking does): a start centuries away must not
+    # overflow the arithmetic below. Past the horizon or too soon: the picker again.
+    if given < earliest_start(settings, now) or given > now + timedelta(days=settings.horizon_days + 1):
+        return StaffView(details, outcome="slot_gone", days=_picker(deps, loaded, now))
+    start = given.astimezone(details.zone)
     slots = required_slots(details.location, details.service, settings, start)
     if slots is None:
         raise InvalidInput(

@@ -48,6 +48,7 @@ const state = {
   customer: null, // a recognized customer: {first_name, vehicles, addresses}
   linkVehicle: null, // the known-source link's vehicle
   attempt: null, // {key, body}: the booking attempt, retried with the same key
+  linkProblem: null, // a ?src= that is not a token
 };
 
 // ------------------------------------------------------------------ the API
@@ -622,7 +623,9 @@ async function serviceContinue(event) {
       return;
     }
   }
-  state.service = state.services.find((s) => s.id === serviceId);
+  const service = state.services.find((s) => s.id === serviceId);
+  if (service !== state.service || type !== state.type || homeZip !== state.homeZip) state.slot = null;
+  state.service = service;
   state.type = type;
   state.homeZip = homeZip;
   const button = $("service-continue");
@@ -1374,6 +1377,7 @@ async function loadShop() {
   renderStores(state.locations, null);
   $("loading").hidden = true;
   $("link-banner").hidden = !state.sourceToken;
+  if (state.linkProblem) $("page-error").replaceChildren(el("p", {}, state.linkProblem));
   showContactStep();
   reveal("step-store", { focus: false });
 }
@@ -1386,9 +1390,7 @@ function readLink() {
       state.sourceToken = src;
       state.source = "link";
     } else {
-      $("page-error").replaceChildren(
-        el("p", {}, "This booking link isn’t complete (it may have been cut off). You can still book below."),
-      );
+      state.linkProblem = "This booking link isn’t complete (it may have been cut off). You can still book below.";
     }
   }
   const source = params.get("source");

@@ -1,0 +1,58 @@
+"""The staff user pool's app client, found by name (Cognito ListUserPoolClients), behind an interface.
+
+The admin page needs the client's id to send staff to the hosted UI. The template cannot hand it
+to the page's function (the client names the API's URL as its callback, the API names the
+function: a cycle), so the function looks it up once per container.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+PAGE_SIZE = 60  # ListUserPoolClients' maximum
+
+
+class AppClientLookupError(RuntimeError):
+    """Cognito could not be asked (throttled, no permission, no such pool)."""
+
+
+class AppClients(Protocol):
+    def client_id(self, user_pool_id: str, client_name: str) -> str | None:
+        """The id of the pool's app client named ``client_name`` (None: no such client);
+        raises AppClientLookupError."""
+        ...
+
+
+class CognitoAppClients:
+    def __init__(self, region: str, client: Any | None = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("cognito-idp", region_name=region)
+        self._client = client
+
+    def client_id(self, user_pool_id: str, client_name: str) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request: dict[str, Any] = {"UserPoolId": user_pool_id, "MaxResults": PAGE_SIZE}
+        try:
+            while True:
+                page = self._client.list_user_pool_clients(**request)
+                for found in page.get("UserPoolClients", []):
+                    if found.get("ClientName") == client_name:
+                        return str(found["ClientId"])
+                if not page.get("NextToken"):
+                    return None
+                request["NextToken"] = page["NextToken"]
+        except (ClientError, BotoCoreError) as exc:
+            raise AppClientLookupError(f"Cognito: {type(exc).__name__}: {exc}") from exc
+
+
+class InMemoryAppClients:
+    def __init__(self, clients: dict[tuple[str, str], str] | None = None) -> None:
+        self.clients = dict(clients or {})
+        self.lookups = 0
+
+    def client_id(self, user_pool_id: str, client_name: str) -> str | None:
+        self.lookups += 1
+        return self.clients.get((user_pool_id, client_name))
