@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bookbay.domain.flags import FlagHits
 
 
 class DomainError(Exception):
@@ -222,10 +225,15 @@ class FieldNotFlagged(Conflict):
 
 class FlagCheckIncomplete(Conflict):
     """A booking detail taken from the record on file (so not read with the customer) turned out
-    to be flagged when the booking was written: nothing was written; the booking reads its flags
-    and is written again (``services.booking``), so this never reaches a client."""
+    to be flagged when the booking was written: nothing was written; the booking is written again
+    with the flags the failed checks handed back (``hits``; None when none came back, and then
+    it reads them), so this never reaches a client."""
 
     code = "conflict"
+
+    def __init__(self, message: str, hits: FlagHits | None = None) -> None:
+        super().__init__(message)
+        self.hits = hits
 
 
 class ContactInUse(Conflict):

@@ -184,6 +184,10 @@ class FlagHits:
     checked: frozenset[FlagKey] = frozenset()
     entries: Mapping[FlagKey, frozenset[FlagEntry]] = field(default_factory=dict)
 
+    def merged(self, other: FlagHits) -> FlagHits:
+        """What this read and ``other`` found together."""
+        return FlagHits(self.checked | other.checked, {**self.entries, **other.entries})
+
 
 def match(hits: FlagHits, wanted: Iterable[FlagKey]) -> tuple[list[FlagMatch], tuple[FlagKey, ...]]:
     """The flags the ``wanted`` keys match (by flag id, fields in FLAG_FIELDS order), and the wanted

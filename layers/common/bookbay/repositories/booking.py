@@ -44,10 +44,10 @@ from bookbay.models.table import BaseItem, bind_table
 from bookbay.repositories import audit
 from bookbay.repositories.appointments import customer_parts, new_appointment_item
 from bookbay.repositories.customers import name_index
-from bookbay.repositories.flags import add_flag_checks, hits_from, value_key
+from bookbay.repositories.flags import add_flag_checks, hits_from, hits_returned, value_key
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
-from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.repositories.transactions import LabelledTransaction, ReturnedItem, write_transaction
 
 LookupKind = Literal["phone", "email"]
 
@@ -216,9 +216,17 @@ class BookingRepository:
 
         Raises SlotUnavailable when a slot is full or blocked, CustomerChanged when a concurrent
         booking created the phone's or e-mail's customer first (re-run the booking: it will find
-        them), Conflict when the transaction keeps colliding with others.
+        them), FlagCheckIncomplete (with the flags found) when a detail on file is flagged (plan
+        again with them), Conflict when the transaction keeps colliding with others.
         """
-        write_transaction(lambda tx: self._add_items(tx, plan), self._failure, sleep=self._sleep)
+        returned: list[ReturnedItem] = []
+        try:
+            write_transaction(
+                lambda tx: self._add_items(tx, plan), self._failure, sleep=self._sleep, returned=returned
+            )
+        except FlagCheckIncomplete as flagged:
+            hits = hits_returned(plan.flag_checks, returned)
+            raise FlagCheckIncomplete(flagged.message, hits if hits.entries else None) from flagged
 
     @staticmethod
     def _add_items(tx: LabelledTransaction, plan: BookingPlan) -> None:

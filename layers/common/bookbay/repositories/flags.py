@@ -9,7 +9,8 @@ matches never disagree, and two flags with one value never overwrite each other.
 The booking reads the value items of its details by key inside its one BatchGetItem
 (``repositories.booking``), and the ones it could not know before that read (a detail on file)
 as condition checks in its transaction (``add_flag_checks``): a check that fails (the value is
-flagged) makes the booking read them and write again.
+flagged) hands the value item back with the cancellation (``hits_returned``), and the booking is
+written again with that match, without another read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bookbay.models.table import BaseItem, bind_table
 from bookbay.observability import logger
 from bookbay.repositories import audit
 from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, gsi3_key, take
-from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.repositories.transactions import LabelledTransaction, ReturnedItem, write_transaction
 
 STALE = "The flag changed meanwhile; load it again."
 _CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -84,9 +85,28 @@ def hits_from(wanted: Collection[FlagKey], found: Mapping[tuple[str, str], BaseI
 
 
 def add_flag_checks(tx: LabelledTransaction, unread: Collection[FlagKey]) -> None:
-    """Condition checks (label ``flag``) that the ``unread`` values are held by no flag."""
+    """Condition checks (label ``flag``) that the ``unread`` values are held by no flag; a failed
+    one hands its value item back (``hits_returned`` reads it)."""
     for key in dict.fromkeys(unread):
-        tx.check(FlagValueItem, *value_key(key), FlagValueItem.entries.does_not_exist(), "flag")
+        tx.check(
+            FlagValueItem,
+            *value_key(key),
+            FlagValueItem.entries.does_not_exist(),
+            "flag",
+            return_item=True,
+        )
+
+
+def hits_returned(unread: Collection[FlagKey], returned: Collection[ReturnedItem]) -> FlagHits:
+    """What the failed ``add_flag_checks`` of ``unread`` handed back: the flags of those values
+    (only the failed ones count as read; the others are checked again)."""
+    found: dict[tuple[str, str], BaseItem] = {}
+    for label, raw in returned:
+        if label != "flag":
+            continue
+        item = FlagValueItem.from_raw_data(raw)
+        found[(item.pk, item.sk)] = item
+    return hits_from([key for key in unread if value_key(key) in found], found)
 
 
 # ------------------------------------------------------------------------------ the flags

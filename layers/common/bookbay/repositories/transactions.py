@@ -34,9 +34,26 @@ class LabelledTransaction:
         self._checks = 0
         self._puts = 0
 
-    def check(self, model: type[BaseItem], hash_key: str, range_key: str, condition: Any, label: str) -> None:
-        """A condition on an item the transaction does not write (it fails the whole transaction)."""
-        self.tx.condition_check(model, hash_key, range_key, condition=condition)
+    def check(
+        self,
+        model: type[BaseItem],
+        hash_key: str,
+        range_key: str,
+        condition: Any,
+        label: str,
+        *,
+        return_item: bool = False,
+    ) -> None:
+        """A condition on an item the transaction does not write (it fails the whole transaction).
+        With ``return_item``, a failed check hands back the item as it is (``write_transaction``'s
+        ``returned``), so the caller need not read it again."""
+        if not return_item:
+            self.tx.condition_check(model, hash_key, range_key, condition=condition)
+        else:
+            # pynamodb's condition_check has no return-values option; its kwargs are the same.
+            kwargs = model.get_operation_kwargs_from_class(hash_key, range_key, condition=condition)
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            self.tx._condition_check_items.append(kwargs)
         self._labels.insert(self._checks, label)  # condition checks come first
         self._checks += 1
 
@@ -63,12 +80,18 @@ class Refused(Exception):
         self.failed = failed
 
 
-def cancellation_reasons(exc: TransactWriteError, labels: list[str]) -> list[tuple[str, str]]:
-    """(cancellation code, label) for each item that caused the cancellation."""
+# A failed condition's label and the item DynamoDB handed back (checks added with ``return_item``).
+ReturnedItem = tuple[str, dict[str, Any]]
+
+
+def cancellation_reasons(
+    exc: TransactWriteError, labels: list[str]
+) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """(cancellation code, label, item handed back) for each item that caused the cancellation."""
     if exc.cause_response_code != "TransactionCanceledException":
         return []
     return [
-        (reason.code, label)
+        (reason.code, label, reason.raw_item)
         for reason, label in zip(exc.cancellation_reasons or [], labels, strict=False)
         if reason is not None and reason.code not in (None, "None")
     ]
@@ -80,10 +103,12 @@ def write_transaction(
     *,
     attempts: int = TRANSACTION_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
+    returned: list[ReturnedItem] | None = None,
 ) -> None:
     """Write the items ``build`` adds, in one transaction.
 
-    A failed condition raises ``failure(labels of the failed items)``; collisions that persist
+    A failed condition raises ``failure(labels of the failed items)``, after adding to
+    ``returned`` the items its failed ``return_item`` checks handed back; collisions that persist
     through ``attempts`` raise ``failure(set())``; anything else is raised as it came.
     """
     for attempt in range(attempts):
@@ -95,10 +120,16 @@ def write_transaction(
                 build(LabelledTransaction(tx, labels))
         except TransactWriteError as exc:
             reasons = cancellation_reasons(exc, labels)
-            failed = {label for code, label in reasons if code == "ConditionalCheckFailed"}
+            failed = {label for code, label, _ in reasons if code == "ConditionalCheckFailed"}
             if failed:
+                if returned is not None:
+                    returned.extend(
+                        (label, item)
+                        for code, label, item in reasons
+                        if code == "ConditionalCheckFailed" and item
+                    )
                 raise failure(failed) from exc
-            if not reasons or any(code != "TransactionConflict" for code, _ in reasons):
+            if not reasons or any(code != "TransactionConflict" for code, _, _ in reasons):
                 raise
             if attempt == attempts - 1:
                 raise failure(set()) from exc

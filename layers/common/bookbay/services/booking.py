@@ -12,7 +12,7 @@ is added to the profile.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -192,19 +192,21 @@ def book(
     flag_keys = flags.person_keys(request.customer, offer.address.canonical if offer.address else None)
     if identity is not None:
         flag_keys.append(flags.destination_key(identity.destination))
+    typed = request.customer
+    named = identity.customer_id if identity else None
+    lookup: CustomerLookup | None = None
     for attempt in (1, 2):
-        typed = request.customer
-        named = identity.customer_id if identity else None
-        lookup = booking_repo.lookup(
-            typed.phone if typed else None,
-            typed.email if typed else None,
-            verified=identity.destination if identity and not named else None,
-            customer_id=named,
-            address_canonical=offer.address.canonical if offer.address else None,
-            # A verified customer's saved vehicle and address come in the same read
-            parts=parts if named else (None, None),
-            flags=flag_keys,
-        )
+        if lookup is None:
+            lookup = booking_repo.lookup(
+                typed.phone if typed else None,
+                typed.email if typed else None,
+                verified=identity.destination if identity and not named else None,
+                customer_id=named,
+                address_canonical=offer.address.canonical if offer.address else None,
+                # A verified customer's saved vehicle and address come in the same read
+                parts=parts if named else (None, None),
+                flags=flag_keys,
+            )
         plan, manage_url = _plan(
             request,
             offer,
@@ -235,12 +237,18 @@ def book(
             logger.info(
                 "customer created concurrently; booking again", extra={"appointment_id": appointment_id}
             )
+            lookup = None  # read again: it finds the customer the other booking created
             continue
-        except FlagCheckIncomplete:
+        except FlagCheckIncomplete as flagged:
             if attempt == 2:
                 raise
-            # A detail from the record on file (not typed, so not read) is flagged: read it too.
-            flag_keys += plan.flag_checks
+            # A detail from the record on file (not typed, so not read) is flagged: its check
+            # handed the flags back, so plan again with them (no other read); else read them too.
+            if flagged.hits is not None:
+                lookup = replace(lookup, flags=lookup.flags.merged(flagged.hits))
+            else:
+                flag_keys += plan.flag_checks
+                lookup = None
             continue
         except SlotUnavailable as taken:
             raise _unavailable(
