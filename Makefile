@@ -25,9 +25,10 @@ PYTEST := $(PY) -m pytest
 # Every tier adds to one coverage data file; `make test` erases it first and reports at the end.
 COVERAGE_ARGS ?= --cov --cov-append --cov-report=
 PYTEST_ARGS ?=
-# Integration tests may run in processes (pytest-xdist), e.g. XDIST="-n 2"; unit tests are faster
-# in one process, and e2e / infra share one local stack / one SAM venv.
-XDIST ?=
+# Integration tests run in one process per core (pytest-xdist; each has its own in-process moto;
+# XDIST= runs them in one); unit tests are faster in one process, and e2e / infra share one local
+# stack / one SAM venv.
+XDIST ?= -n auto
 # What mypy checks: the layer, the local stack, the tests and tools, and each function's app.py
 # (explicit_package_bases in pyproject.toml names them functions.<name>.app, so they don't clash).
 TYPECHECK_PATHS := $(foreach d,layers/common local tests scripts bench ops functions,$(if $(wildcard $(d)/*.py $(d)/*/*.py $(d)/*/*/*.py),$(d)))
@@ -65,13 +66,13 @@ $(STAMP): $(REQUIREMENTS) | $(PY)
 venv: $(STAMP) ## create .venv and install the requirements (only when they changed)
 
 .PHONY: deps-system
-deps-system: ## install Debian's chromium for the browser tests when /usr/bin/chromium is missing
+deps-system: ## install Debian's chromium for the browser tests when /usr/bin/chromium is missing (SKIP_SYSTEM_DEPS=1: skip them)
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi
 	if [ "$${SKIP_SYSTEM_DEPS:-}" = 1 ]; then echo "deps-system: SKIP_SYSTEM_DEPS=1, not installing chromium"; exit 0; fi
 	if ! command -v apt-get >/dev/null; then
-	  echo "deps-system: skipped: no apt-get here; install Chromium yourself for the browser tests"; exit 0; fi
+	  echo "deps-system: no apt-get here: install Chromium yourself (the browser tests fail without it; SKIP_SYSTEM_DEPS=1 skips them)"; exit 0; fi
 	if [ "$$(id -u)" != 0 ]; then
-	  echo "deps-system: skipped: not root, cannot install chromium (run: sudo apt-get install -y chromium)"; exit 0; fi
+	  echo "deps-system: not root, cannot install chromium: run 'sudo apt-get install -y chromium' (the browser tests fail without it; SKIP_SYSTEM_DEPS=1 skips them)"; exit 0; fi
 	echo "deps-system: installing chromium (apt-get)"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq

@@ -19,7 +19,6 @@ at a phone (390x844) and a desktop (1280x900) viewport go to tests/e2e/artifacts
 from __future__ import annotations
 
 import random
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,16 +33,9 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwr
 
 from bookbay.templates import time_of_day
 from tests.e2e.booking import closed, messages_to
+from tests.e2e.browser import ARGS, CHROMIUM, require_chromium
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 DESKTOP_VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
@@ -79,8 +71,7 @@ CONTRAST = """
 }
 """
 
-if not shutil.which(CHROMIUM):  # pragma: no cover - make deps-system installs it
-    pytest.skip("no chromium (make deps-system installs it)", allow_module_level=True)
+require_chromium()
 
 RNG = random.Random()
 _USED_PHONES: set[str] = set()

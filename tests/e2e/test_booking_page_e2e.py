@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,21 +30,15 @@ from playwright.sync_api import Browser, Page, Response, Route, ViewportSize, ex
 
 from bookbay.templates import long_when
 from tests.e2e.booking import messages_to
+from tests.e2e.browser import ARGS, CHROMIUM, require_chromium
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 DESKTOP_VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 AUSTIN = "austin-downtown"
 CHICAGO = ZoneInfo("America/Chicago")
+BROWSER_ZONE = "Asia/Tokyo"  # not the store's: the page must show the store's own times
 HOME = {"line1": "123 Main Street", "city": "Austin", "state": "TX", "zip": "78701"}
 CODE = re.compile(r"^(\d{6}) is your ")
 # Area codes no other e2e test uses, so the phones (555-01xx) are this module's own.
@@ -58,8 +51,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 
-if not shutil.which(CHROMIUM):  # pragma: no cover - make deps-system installs it
-    pytest.skip("no chromium (make deps-system installs it)", allow_module_level=True)
+require_chromium()
 
 RNG = random.Random()
 _USED_PHONES: set[str] = set()
@@ -103,7 +95,7 @@ def browser() -> Iterator[Browser]:
 
 
 def _open(browser: Browser, viewport: ViewportSize) -> Iterator[Tab]:
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=viewport, timezone_id=BROWSER_ZONE)
     context.add_init_script(CSP_PROBE)
     try:
         tab = Tab(context.new_page())

@@ -7,7 +7,6 @@ Screenshots go to tests/e2e/artifacts/customer-link-*.png."""
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,22 +19,14 @@ from icalendar import Calendar
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.booking import book_last_free_slot, messages_to
+from tests.e2e.browser import ARGS, CHROMIUM, require_chromium
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PHONE = "+15125550168"
 REPRESENTATIVE = "A representative from Bookbay Demo Auto will be contacting you to reschedule your repair"
 
-if not shutil.which(CHROMIUM):  # pragma: no cover - make deps-system installs it
-    pytest.skip("no chromium (make deps-system installs it)", allow_module_level=True)
+require_chromium()
 
 
 # ------------------------------------------------------------------------------ fixtures

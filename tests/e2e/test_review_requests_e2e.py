@@ -3,10 +3,8 @@
 API; time passes with ``POST /_local/scheduler/run {until}``: step 1's e-mail arrives (in
 /_local/messages) with the review site and a /r/ link; the customer opens the page and presses
 "Stop these e-mails"; when later steps come due nothing more is sent. The staff queue lists the
-request as opted out, and its routes answer 401 without a token.
-
-The complete action is the admin appointments API's (``POST /v1/admin/appointments/{id}/complete``);
-while the local stack does not route it (404), the walk-through is skipped, saying so."""
+request as opted out, and its routes answer 401 without a token. With review requests turned off,
+a completed appointment gets no e-mail and no place in the queue."""
 
 from __future__ import annotations
 
@@ -74,8 +72,6 @@ def test_completed_appointment_gets_the_review_emails_until_the_customer_stops_t
     # Staff confirm, check in and complete it in the admin
     for action in ("confirm", "check-in", "complete"):
         response = act(http, staff, appointment["id"], action)
-        if response.status_code == 404 and response.json()["error"]["code"] == "not_found":
-            pytest.skip(f"the local stack has no POST /v1/admin/appointments/{{id}}/{action} route yet")
         assert response.status_code == 200, (action, response.text)
     completed_at = datetime.now(UTC)
     # Nothing yet; the day after, at the shop's reminder time, step 1 fires and its e-mail arrives
@@ -109,3 +105,35 @@ def test_completed_appointment_gets_the_review_emails_until_the_customer_stops_t
     assert listed.status_code == 200, listed.text
     (request,) = [r for r in listed.json()["review_requests"] if r["id"] == appointment["id"]]
     assert (request["status"], request["steps_sent"], request["ended_by"]) == ("opted_out", 1, "customer")
+
+
+def test_with_review_requests_off_a_completed_appointment_gets_no_review_email(
+    http: httpx.Client, staff: dict[str, str]
+) -> None:
+    current = http.get("/v1/admin/settings", headers=staff)
+    assert current.status_code == 200, current.text
+    before = current.json()["settings"]["review_requests"]
+    off = {"enabled": False, "review_url": REVIEW_URL, "steps_days": [1, 4, 10]}
+    response = http.patch("/v1/admin/settings", json={"changes": {"review_requests": off}}, headers=staff)
+    assert response.status_code == 200, response.text
+    try:
+        email = f"no-review-{uuid.uuid4().hex[:10]}@example.com"
+        customer = {"first_name": "Noor", "last_name": "Quiet", "phone": "+1 512-555-0189", "email": email}
+        vehicle = {"year": 2018, "make": "Kia", "model": "Soul"}
+        day = first_day(datetime.now(UTC).date() + timedelta(days=1), lambda d: not closed(d))
+        appointment = book_last_free_slot(http, day, customer, vehicle)["appointment"]
+        for action in ("confirm", "check-in", "complete"):
+            response = act(http, staff, appointment["id"], action)
+            assert response.status_code == 200, (action, response.text)
+        completed_at = datetime.now(UTC)
+        # Every step's time passes: nothing was scheduled, nothing arrives, the queue does not hold it
+        assert fired_for(run_scheduler(http, completed_at + timedelta(days=30)), appointment["id"]) == []
+        assert review_mails(http, email) == []
+        listed = http.get("/v1/admin/review-requests", params={"limit": 100}, headers=staff)
+        assert listed.status_code == 200, listed.text
+        assert appointment["id"] not in [r["id"] for r in listed.json()["review_requests"]]
+    finally:
+        restored = http.patch(
+            "/v1/admin/settings", json={"changes": {"review_requests": before}}, headers=staff
+        )
+        assert restored.status_code == 200, restored.text

@@ -5,7 +5,6 @@ overbook it."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 import uuid
@@ -16,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.browser import CHROMIUM, HEADLESS_FLAGS, require_chromium
+
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SERVICE = {"location_id": "austin-downtown", "service_id": "oil-change", "appointment_type": "in_store"}
 
 
@@ -144,10 +144,10 @@ def test_concurrent_reschedules_into_one_place_succeed_exactly_once(
     assert len(moved) == 1
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="no chromium (make deps-system installs it)")
 def test_the_page_renders_in_chromium_under_its_content_security_policy(
     http: httpx.Client, local_stack: Any
 ) -> None:
+    require_chromium()
     day = a_weekday(6)
     start = next(s for s, remaining in free_slots(http, day).items() if remaining >= 1)
     last_name = f"Browser{uuid.uuid4().hex[:8]}"
@@ -157,13 +157,7 @@ def test_the_page_renders_in_chromium_under_its_content_security_policy(
         result = subprocess.run(
             [
                 CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
+                *HEADLESS_FLAGS,
                 "--enable-logging=stderr",
                 "--v=0",
                 f"--user-data-dir={profile}",

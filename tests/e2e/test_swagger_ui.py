@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from typing import Any
 
 import pytest
 
+from tests.e2e.browser import CHROMIUM, HEADLESS_FLAGS, require_chromium
+
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+require_chromium()
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="no chromium (make deps-system installs it)")
 def test_swagger_ui_lists_the_api(local_stack: Any) -> None:
     with tempfile.TemporaryDirectory() as profile:
         dom = subprocess.run(
             [
                 CHROMIUM,
-                *FLAGS,
+                *HEADLESS_FLAGS,
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=15000",
                 "--dump-dom",

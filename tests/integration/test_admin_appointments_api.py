@@ -17,6 +17,7 @@ from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.services.customers import set_do_not_service
 from tests.integration.conftest import REGION, Stack, outbox, schedules, table_items
+from tests.integration.test_booking_api import set_settings
 from tests.integration.test_staff_links import stored
 from tests.support import load_event, response_json, with_body, with_query
 from tests.support.appointments import CONTACT, local, next_weekday, past_weekday, seed_appointment
@@ -335,6 +336,42 @@ def test_a_do_not_service_customer_is_booked_by_staff_with_a_warning(
     second = ok(call(admin, manual({"start": local(day_ahead(), 11).isoformat()})))
     assert second["warnings"] == ["do_not_service"]
     assert second["appointment"]["customer"]["id"] == first["customer"]["id"]
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_a_phone_booking_at_an_address_on_file_follows_the_takeover_setting(
+    seeded: Stack, admin: ModuleType, call: Any, takeover: bool
+) -> None:
+    # Given the shop's takeover setting, and a customer at home at 123 Main Street
+    set_settings(seeded, takeover_enabled=takeover)
+    home = {"line1": "123 Main Street", "city": "Austin", "state": "TX", "zip": "78701"}
+    first = ok(call(admin, manual({"appointment_type": "at_home", "address": home})))["appointment"]
+    # When staff enter a caller whose phone is not on file, at the same place typed differently
+    caller = {"first_name": "Sam", "last_name": "Okafor", "phone": "512-555-0188", "email": "sam@example.com"}
+    same_place = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
+    changes = {
+        "start": local(day_ahead(), 11).isoformat(),
+        "appointment_type": "at_home",
+        "address": same_place,
+        "customer": caller,
+    }
+    second = ok(call(admin, manual(changes)))["appointment"]
+    record = stored(second["id"]).body
+    customers = [i for i in table_items(seeded) if i["entity"]["S"] == "Customer"]
+    if takeover:
+        # Then it goes on the customer at that address, with the note for staff (as online)
+        assert second["customer"]["id"] == first["customer"]["id"] and len(customers) == 1
+        assert second["takeover"] == {
+            "name": "Sam Okafor",
+            "phone": "+15125550188",
+            "email": "sam@example.com",
+        }
+        assert record["staff_notes"].startswith("***POTENTIAL SITE TAKEOVER***")
+        assert (second["source"], second["status"]) == ("phone", "confirmed")
+    else:
+        # Then the caller is a new customer at the same location
+        assert second["customer"]["id"] != first["customer"]["id"] and len(customers) == 2
+        assert second["takeover"] is None and record.get("staff_notes") is None
 
 
 def test_a_phone_booking_into_a_full_slot_is_409(
