@@ -9,10 +9,11 @@ Shared fixtures on it (per test module): ``http`` (an httpx client on its base U
 Authorization header of a staff token from ``POST /_local/token``), ``dynamodb`` (a boto3 client on
 its moto endpoint). Shared helpers are in tests/e2e/booking.py.
 
-To run the tests against a stack already running (``make run``), give its URLs:
+To run the tests against a stack already running (``make run``), give its URLs (and, for the
+tests that read the stack's log, the file its output goes to):
 
     BOOKBAY_E2E_URL=http://127.0.0.1:3000 BOOKBAY_E2E_MOTO_URL=<the "Moto endpoint" it printed> \
-        .venv/bin/python -m pytest tests/e2e/test_customer_link_pages.py
+        BOOKBAY_E2E_LOG=<make run's output, optional> .venv/bin/python -m pytest tests/e2e/...
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,12 @@ def local_stack() -> Iterator[LocalStackProcess]:
     log_path = ARTIFACTS / "local-stack.log"
     running = os.environ.get("BOOKBAY_E2E_URL")
     if running:
+        given_log = os.environ.get("BOOKBAY_E2E_LOG")
         yield LocalStackProcess(
-            running.rstrip("/"), os.environ.get("BOOKBAY_E2E_MOTO_URL", ""), None, log_path
+            running.rstrip("/"),
+            os.environ.get("BOOKBAY_E2E_MOTO_URL", ""),
+            None,
+            Path(given_log) if given_log else log_path,
         )
         return
     paths = [str(ROOT / "layers" / "common"), str(ROOT / "local"), str(ROOT)]
@@ -134,3 +139,12 @@ def dynamodb(local_stack: LocalStackProcess) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+@pytest.fixture
+def stack_log(local_stack: LocalStackProcess) -> Callable[[], str]:
+    """Reads everything the stack has logged until then (skips the test against a running stack
+    whose log was not given with BOOKBAY_E2E_LOG)."""
+    if local_stack.process is None and not os.environ.get("BOOKBAY_E2E_LOG"):
+        pytest.skip("the running stack's log is not known: set BOOKBAY_E2E_LOG to its output file")
+    return lambda: local_stack.log_path.read_text(errors="replace")
