@@ -355,6 +355,47 @@ def test_staff_find_the_flagged_appointment_in_red_and_unflag_one_field(
     desktop.assert_clean()
 
 
+# ------------------------------------------------------------------------------ today and upcoming
+def test_the_list_opens_on_the_next_14_days_and_today_shows_the_stores_today(
+    http: httpx.Client, local_stack: Any, desktop: Tab
+) -> None:
+    # Given an appointment a few days ahead
+    ray = person("Ray", f"Moss{uuid.uuid4().hex[:4]}")
+    booked = book(http, ray)
+    today = datetime.now(CHICAGO).date()  # the store's today (the browser is in Tokyo)
+    page = desktop.page
+    card = page.locator(f'li[data-appointment-id="{booked["id"]}"]')
+
+    def listed() -> None:
+        """Wait for the list; load pages until the booked card shows (or no page is left)."""
+        expect(page.locator("#appointment-list")).not_to_have_attribute("aria-busy", "true")
+        more = page.locator("#appointments-more")
+        while card.count() == 0 and more.is_visible():
+            more.click()
+            expect(page.locator("#appointment-list")).not_to_have_attribute("aria-busy", "true")
+
+    # When staff sign in, the list opens on the store's next 14 days, with that appointment
+    sign_in(desktop, local_stack.base_url, staff_email())
+    expect(page.locator("#filter-from")).to_have_value(today.isoformat())
+    expect(page.locator("#filter-to")).to_have_value((today + timedelta(days=13)).isoformat())
+    listed()
+    expect(card).to_contain_text(f"{ray.first_name} {ray.last_name}")
+    # "Today" narrows it to the store's today: the appointment of a later day is not listed
+    page.get_by_role("button", name="Today", exact=True).click()
+    expect(page.locator("#filter-from")).to_have_value(today.isoformat())
+    expect(page.locator("#filter-to")).to_have_value(today.isoformat())
+    listed()
+    expect(card).to_have_count(0)
+    headings = page.locator("#appointment-list .day-heading").all_inner_texts()
+    assert all(h.startswith("Today · ") for h in headings), headings
+    # "Next 14 days" brings it back
+    page.get_by_role("button", name="Next 14 days").click()
+    expect(page.locator("#filter-to")).to_have_value((today + timedelta(days=13)).isoformat())
+    listed()
+    expect(card).to_have_count(1)
+    desktop.assert_clean()
+
+
 # ------------------------------------------------------------------------------ actions
 def test_staff_confirm_from_the_page_and_see_the_409_of_a_confirm_too_late(
     http: httpx.Client, staff: dict[str, str], local_stack: Any, desktop: Tab
