@@ -2,7 +2,8 @@
 with ``POST /_local/scheduler/run {until}``. The reminder fires at 09:00 Austin time on the
 business day before drop-off (a weekend, a holiday and a daylight-saving change in between), not
 a second earlier; it arrives once (in /_local/messages, with a manage link); a rescheduled
-appointment gets one reminder, at the new time; one cancelled in the admin API gets none.
+appointment gets one reminder, at the new time; one cancelled or checked in through the admin API
+gets none (and its link answers 410).
 Where the date a test needs lies past the booking horizon, the test widens it for its booking."""
 
 from __future__ import annotations
@@ -229,3 +230,29 @@ def test_a_cancelled_appointment_gets_no_reminder(
     (mail,) = [m for m in messages_to(http, email(last_name)) if "confirmed" in (m["subject"] or "")]
     link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
     assert link is not None and http.get(link.group(0)).status_code == 410
+
+
+def test_a_checked_in_appointment_gets_no_reminder_and_its_link_is_no_longer_active(
+    http: httpx.Client, local_stack: Any, staff: dict[str, str]
+) -> None:
+    # Given a confirmed appointment whose vehicle the store checks in early (admin API)
+    today = datetime.now(UTC).date()
+    day = first_day(today + timedelta(days=36), lambda d: d.weekday() == 3 and not closed(d))
+    last_name = f"CheckIn{uuid.uuid4().hex[:8]}"
+    appointment = book(http, day, last_name)
+    confirm(http, local_stack, last_name)
+    (mail,) = [m for m in messages_to(http, email(last_name)) if "confirmed" in (m["subject"] or "")]
+    link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
+    assert link is not None and http.get(link.group(0)).status_code == 200
+    checked_in = http.post(f"/v1/admin/appointments/{appointment['id']}/check-in", headers=staff)
+    assert checked_in.status_code == 200, checked_in.text
+    assert checked_in.json()["appointment"]["status"] == "checked_in"
+    # Then the customer's link says it is no longer active, and changes nothing
+    page = http.get(link.group(0))
+    assert page.status_code == 410 and "no longer active" in page.text
+    assert http.post(f"{link.group(0)}/confirm", data={"action": "confirm"}).status_code == 410
+    # and the reminder's time passes with nothing fired and nothing sent
+    assert (
+        fired_for(run_scheduler(http, expected_reminder(day) + timedelta(hours=1)), appointment["id"]) == []
+    )
+    assert reminders_to(http, last_name) == []
