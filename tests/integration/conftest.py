@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -260,3 +261,18 @@ def schedules(stack: Stack, prefix: str) -> dict[str, dict[str, Any]]:
 def at_expression(moment: datetime) -> str:
     """The one-time schedule expression firing at ``moment``."""
     return f"at({moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S})"
+
+
+@pytest.fixture
+def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """DynamoDB operations made from here on (``clear()`` it to start again), by name."""
+    calls: Counter[str] = Counter()
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def counting(client: Any, operation: str, params: Any) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            calls[operation] += 1
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return calls

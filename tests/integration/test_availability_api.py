@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 
 from bookbay.config import BaseConfig
@@ -37,21 +36,6 @@ OIL_IN_STORE = {**BRAKES_IN_STORE, "service_id": "oil-change"}
 def app(availability_app: Any) -> Any:
     availability_app.clock = lambda: NOW
     return availability_app
-
-
-@pytest.fixture
-def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """DynamoDB operations made from here on, by name (on top of the stack's IAM recording)."""
-    calls: Counter[str] = Counter()
-    make_api_call = botocore.client.BaseClient._make_api_call
-
-    def counting(client: Any, operation: str, params: Any) -> Any:
-        if client.meta.service_model.service_name == "dynamodb":
-            calls[operation] += 1
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
-    return calls
 
 
 def slot(location_id: str, start_utc: datetime, used: int = 0, blocked: bool | None = None) -> None:

@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import botocore.client
 import pytest
 
 from bookbay.api.schemas import BookingRequest
@@ -193,20 +192,6 @@ def test_no_flags_no_matches(seeded: Stack, book: Post, flag: Any) -> None:
 
 
 # ------------------------------------------------------------------------------ details on file
-def count_dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """From now on, the DynamoDB operations any botocore client makes, by name."""
-    counted: Counter[str] = Counter()
-    make_api_call = botocore.client.BaseClient._make_api_call
-
-    def counting(client: Any, operation: str, params: Any) -> Any:
-        if client.meta.service_model.service_name == "dynamodb":
-            counted[operation] += 1
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
-    return counted
-
-
 def test_a_verified_customer_booking_with_the_details_on_file_is_matched_too(
     seeded: Stack,
     book: Post,
@@ -241,7 +226,12 @@ def test_a_verified_customer_booking_with_the_details_on_file_is_matched_too(
 
 
 def test_a_customer_verified_by_sms_is_matched_on_that_phone(
-    seeded: Stack, book: Post, flag: Any, verification_app: ModuleType, monkeypatch: pytest.MonkeyPatch
+    seeded: Stack,
+    book: Post,
+    flag: Any,
+    verification_app: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    dynamodb_calls: Counter[str],
 ) -> None:
     monkeypatch.setattr(verification_app, "clock", lambda: NOW)
     stored(seeded, book(body(start=at(0), customer=DANA)))
@@ -251,11 +241,11 @@ def test_a_customer_verified_by_sms_is_matched_on_that_phone(
     token = verify(seeded, verification_app, "sms", "+15125550123")
     data = {**body(start=at(1)), "customer": None, "vehicle": None}
     data["vehicle_id"] = token["customer"]["vehicles"][0]["id"]
-    calls = count_dynamodb_calls(monkeypatch)
+    dynamodb_calls.clear()
     record = stored(seeded, book(data, Authorization=f"Bearer {token['verification_token']}"))
     assert record["flag_matches"] == [{"flag_id": flag_id, "fields": ["email", "phone"], "reason": REASON}]
     # The failed check on the e-mail handed its flag back: one read in all, the write once more
-    assert calls["BatchGetItem"] == 1 and calls["TransactWriteItems"] == 2
+    assert dynamodb_calls["BatchGetItem"] == 1 and dynamodb_calls["TransactWriteItems"] == 2
     assert len(of_kind(table(seeded), "Appointment")) == 2
 
 
