@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,14 @@ def local_stack() -> Iterator[LocalStackProcess]:
             Path(given_log) if given_log else log_path,
         )
         return
+    with started_stack(log_path) as stack:
+        yield stack
+
+
+@contextmanager
+def started_stack(log_path: Path) -> Iterator[LocalStackProcess]:
+    """``python -m bookbay_local --port 0`` with its output in ``log_path``, once it is ready;
+    stopped after the block."""
     paths = [str(ROOT / "layers" / "common"), str(ROOT / "local"), str(ROOT)]
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])
@@ -85,11 +94,10 @@ def local_stack() -> Iterator[LocalStackProcess]:
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        ready = moto = None
-        while ready is None:
+        while True:
             text = log_path.read_text(errors="replace")
             ready, moto = READY.search(text), MOTO.search(text)
-            if ready is not None:
+            if ready is not None and moto is not None:
                 break
             if process.poll() is not None:
                 pytest.fail(f"the local stack exited with {process.returncode}:\n{_tail(log_path)}")
@@ -99,10 +107,7 @@ def local_stack() -> Iterator[LocalStackProcess]:
                 )
             time.sleep(0.1)
         yield LocalStackProcess(
-            base_url=ready.group(1),
-            moto_url=moto.group(1) if moto else "",
-            process=process,
-            log_path=log_path,
+            base_url=ready.group(1), moto_url=moto.group(1), process=process, log_path=log_path
         )
     finally:
         process.terminate()

@@ -21,9 +21,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -42,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.e2e.booking import SERVICE, closed, first_day
-from tests.e2e.conftest import ARTIFACTS, MOTO, READY, ROOT, START_TIMEOUT_SECONDS, _tail
+from tests.e2e.conftest import ARTIFACTS, ROOT, started_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -66,39 +63,8 @@ FAILURES: list[dict[str, Any]] = []
 def own_stack() -> Iterator[str]:
     """A local stack for this module alone (its base URL), stopped after it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "local-stack-staff.log"
-    paths = [str(ROOT / "layers" / "common"), str(ROOT / "local"), str(ROOT)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bookbay_local", "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            text = log_path.read_text(errors="replace")
-            ready = READY.search(text)
-            if ready is not None and MOTO.search(text) is not None:
-                break
-            if process.poll() is not None:
-                pytest.fail(f"the local stack exited with {process.returncode}:\n{_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the local stack was not ready in {START_TIMEOUT_SECONDS} s:\n{_tail(log_path)}")
-            time.sleep(0.1)
-        yield ready.group(1)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    with started_stack(ARTIFACTS / "local-stack-staff.log") as stack:
+        yield stack.base_url
 
 
 @pytest.fixture(scope="module")
