@@ -32,6 +32,9 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.e2e.browser import ARGS, CHROMIUM, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -116,6 +119,18 @@ def started_stack(log_path: Path) -> Iterator[LocalStackProcess]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for one test module (tests/e2e/browser.py: where, and how)."""
+    require_chromium()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Response, Route, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, Route, ViewportSize, expect
 
 from bookbay.templates import long_when
 from tests.e2e.booking import messages_to
-from tests.e2e.browser import ARGS, CHROMIUM, require_chromium
+from tests.e2e.browser import require_chromium
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -82,16 +82,6 @@ class Tab:
             and not (failed_loads_expected and "Failed to load resource" in line)
         ]
         assert problems == []
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open(browser: Browser, viewport: ViewportSize) -> Iterator[Tab]:

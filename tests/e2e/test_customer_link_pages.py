@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 from icalendar import Calendar
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.booking import book_last_free_slot, messages_to
-from tests.e2e.browser import ARGS, CHROMIUM, require_chromium
+from tests.e2e.browser import require_chromium
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -30,16 +30,6 @@ require_chromium()
 
 
 # ------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     # A phone-sized viewport: the pages are mobile-first.
