@@ -3,9 +3,11 @@ its own import of the function's module), and DynamoDB requests applied atomical
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -186,3 +188,83 @@ def test_moto_applies_concurrent_conditional_transactions_atomically(moto_dynamo
     assert slot["used"] == {"N": str(capacity)}
     items = moto_dynamodb.scan(TableName="atomicity")["Items"]
     assert sum(item["PK"]["S"].startswith("HOLDER#") for item in items) == capacity
+
+
+# ------------------------------------------------------------------------------ moto's memory
+@pytest.fixture
+def streamed_table(moto_dynamodb: Any) -> Iterator[str]:
+    """A table with a stream (as the domain table has) and 300 items in it; its name."""
+    moto_dynamodb.create_table(
+        TableName="streamed",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    for n in range(300):
+        moto_dynamodb.put_item(TableName="streamed", Item={"PK": {"S": f"OLD#{n}"}, "pad": {"S": "x" * 100}})
+    yield "streamed"
+    moto_dynamodb.delete_table(TableName="streamed")
+
+
+def stream_records(moto_dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    streams = boto3.client(
+        "dynamodbstreams",
+        endpoint_url=moto_dynamodb.meta.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    arn = moto_dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)[
+        "Records"
+    ]
+    return records
+
+
+def put(table: str, key: str, condition: str | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"TableName": table, "Item": {"PK": {"S": key}, "pad": {"S": "y" * 100}}}
+    if condition:
+        item["ConditionExpression"] = condition
+    return {"Put": item}
+
+
+def test_transactions_keep_no_copies_of_the_table(moto_dynamodb: Any, streamed_table: str) -> None:
+    # moto copies a table in every transaction (to roll back a failed one): a long-running local
+    # stack must not keep those copies (it grew to 23 GB in a session of e2e runs)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(30):
+            moto_dynamodb.transact_write_items(TransactItems=[put(streamed_table, f"NEW#{n}")])
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # 30 items and their stream records take well under 1 MB; 30 kept copies of 300 items, ~30 MB
+    assert grown < 3_000_000, f"{grown / 1e6:.1f} MB kept after 30 transactions"
+
+
+def test_a_failed_transaction_leaves_the_stream_as_it_was(moto_dynamodb: Any, streamed_table: str) -> None:
+    moto_dynamodb.transact_write_items(TransactItems=[put(streamed_table, "FIRST")])
+    before = stream_records(moto_dynamodb, streamed_table)
+    # A transaction whose first item is written before its second fails its condition
+    with pytest.raises(ClientError) as refused:
+        moto_dynamodb.transact_write_items(
+            TransactItems=[
+                put(streamed_table, "ROLLED-BACK"),
+                put(streamed_table, "FIRST", condition="attribute_not_exists(PK)"),
+            ]
+        )
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert stream_records(moto_dynamodb, streamed_table) == before
+    assert "Item" not in moto_dynamodb.get_item(TableName=streamed_table, Key={"PK": {"S": "ROLLED-BACK"}})
+    # The next write's record follows on, with the next sequence number
+    moto_dynamodb.transact_write_items(TransactItems=[put(streamed_table, "NEXT")])
+    after = stream_records(moto_dynamodb, streamed_table)
+    assert after[:-1] == before and after[-1]["dynamodb"]["Keys"] == {"PK": {"S": "NEXT"}}
+    sequence = [int(r["dynamodb"]["SequenceNumber"]) for r in after]
+    assert sequence == sorted(set(sequence))
