@@ -469,17 +469,22 @@ async function cognitoSignIn() {
   window.location.assign(url.toString());
 }
 
-// Back from the hosted UI with ?code=&state= (or ?error=): the address bar loses them at once.
+// Back from the hosted UI with ?code=&state= (or ?error=&state=; start() has already taken them
+// out of the address bar). Nothing is believed before the state is the one this tab sent: a
+// crafted link's code or error text is refused alike.
 async function finishCognitoSignIn(params) {
   const back = takeReturn();
   window.history.replaceState(null, "", `${BASE}/admin${back}`);
   const saved = readJson(PKCE_KEY);
   window.sessionStorage.removeItem(PKCE_KEY);
-  if (params.get("error")) {
-    return `Sign-in did not work: ${params.get("error_description") || params.get("error")}.`;
-  }
-  if (!saved || !params.get("code") || saved.state !== params.get("state")) {
+  if (!saved || !params.get("state") || saved.state !== params.get("state")) {
     return "That sign-in could not be finished here (it was started in another tab, or is old). Please sign in again.";
+  }
+  if (params.get("error") || !params.get("code")) {
+    const code = params.get("error") || "";
+    return code === "access_denied"
+      ? "Sign-in was cancelled or refused. Please sign in again."
+      : `Sign-in did not work${/^[a-z_]{1,40}$/.test(code) ? ` (${code})` : ""}. Please sign in again.`;
   }
   let response;
   try {
@@ -537,7 +542,7 @@ async function localSignIn(event) {
 }
 
 function signOut() {
-  window.sessionStorage.removeItem(SESSION_KEY);
+  for (const key of [SESSION_KEY, PKCE_KEY, RETURN_KEY]) window.sessionStorage.removeItem(key);
   state.session = null;
   if (state.config && state.config.sign_in === "cognito") {
     const url = new URL(state.config.logout_url);
@@ -1944,6 +1949,10 @@ function bind() {
 }
 
 async function start() {
+  // A sign-in callback's code and state leave the address bar before anything else happens.
+  const params = new URLSearchParams(window.location.search);
+  const callback = params.has("code") || params.has("error");
+  if (window.location.search) window.history.replaceState(null, "", `${BASE}/admin${window.location.hash}`);
   bind();
   try {
     [state.config] = await Promise.all([loadConfig(), loadShop()]);
@@ -1951,9 +1960,8 @@ async function start() {
     startFailed(error);
     return;
   }
-  const params = new URLSearchParams(window.location.search);
   let problemText = null;
-  if (state.config.sign_in === "cognito" && (params.has("code") || params.has("error"))) {
+  if (state.config.sign_in === "cognito" && callback) {
     problemText = await finishCognitoSignIn(params);
   }
   state.session = state.session || loadSession();
