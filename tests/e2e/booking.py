@@ -4,6 +4,7 @@ read independently of the code under test, the messages the stack sent, and its 
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -33,6 +34,25 @@ def book_last_free_slot(
     assert booked.status_code == 201, booked.text
     answer: dict[str, Any] = booked.json()
     return answer
+
+
+def phone_on_no_customer(
+    http: httpx.Client, staff: dict[str, str], area_codes: tuple[str, ...], taken: set[str] | None = None
+) -> str:
+    """A fictional number (``+1 <area code> 555-01xx``) that is on no customer yet, nor in ``taken``
+    (added to it): a stack that ran the tests before holds some, with their history (an opt-out,
+    Do Not Service)."""
+    taken = taken if taken is not None else set()
+    for _ in range(100):
+        number = f"+1{random.choice(area_codes)}5550{random.randint(100, 199)}"
+        if number in taken:
+            continue
+        taken.add(number)
+        search = http.get("/v1/admin/customers", params={"q": number}, headers=staff)
+        assert search.status_code == 200, search.text
+        if not search.json()["customers"]:
+            return number
+    raise AssertionError("100 phone numbers in a row are on customers already: restart the stack")
 
 
 # ------------------------------------------------------------------------------ the demo's calendar

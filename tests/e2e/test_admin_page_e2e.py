@@ -32,7 +32,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from bookbay.templates import time_of_day
-from tests.e2e.booking import closed, messages_to
+from tests.e2e.booking import closed, messages_to, phone_on_no_customer
 from tests.e2e.browser import require_chromium
 
 pytestmark = pytest.mark.e2e
@@ -173,24 +173,10 @@ class Person:
         }
 
 
-def person(first_name: str, last_name: str) -> Person:
-    while True:
-        number = f"+1{RNG.choice(AREA_CODES)}5550{RNG.randint(100, 199)}"
-        if number not in _USED_PHONES:
-            _USED_PHONES.add(number)
-            break
-    return Person(first_name, last_name, number, f"{first_name.lower()}.{uuid.uuid4().hex[:8]}@example.com")
-
-
 def new_person(http: httpx.Client, staff: dict[str, str], first_name: str, last_name: str) -> Person:
-    """A person whose phone is on no customer yet (a stack that ran the tests before has some)."""
-    for _ in range(100):
-        found = person(first_name, last_name)
-        search = http.get("/v1/admin/customers", params={"q": found.phone}, headers=staff)
-        assert search.status_code == 200, search.text
-        if not search.json()["customers"]:
-            return found
-    pytest.fail("100 phone numbers in a row are on customers already: restart the stack")
+    """A person whose phone is on no customer yet, and used by no other test of this run."""
+    number = phone_on_no_customer(http, staff, AREA_CODES, _USED_PHONES)
+    return Person(first_name, last_name, number, f"{first_name.lower()}.{uuid.uuid4().hex[:8]}@example.com")
 
 
 def open_days(first_offset: int) -> Iterator[date]:
