@@ -104,6 +104,14 @@ def assert_reminded_once_at(
     return reminder
 
 
+def confirmation_link(http: httpx.Client, local_stack: Any, last_name: str) -> str:
+    """The customer's link in their e-confirmation ("... confirmed") e-mail."""
+    (mail,) = [m for m in messages_to(http, email(last_name)) if "confirmed" in (m["subject"] or "")]
+    link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
+    assert link is not None, mail["text"]
+    return link.group(0)
+
+
 # ------------------------------------------------------------------------------ the tests
 def test_a_monday_drop_off_is_reminded_on_the_open_weekday_before_at_nine(
     http: httpx.Client, local_stack: Any
@@ -227,9 +235,7 @@ def test_a_cancelled_appointment_gets_no_reminder(
     assert reminders_to(http, last_name) == []
     assert any("has been cancelled" in (m["subject"] or "") for m in messages_to(http, email(last_name)))
     # and the customer's link answers 410
-    (mail,) = [m for m in messages_to(http, email(last_name)) if "confirmed" in (m["subject"] or "")]
-    link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
-    assert link is not None and http.get(link.group(0)).status_code == 410
+    assert http.get(confirmation_link(http, local_stack, last_name)).status_code == 410
 
 
 def test_a_checked_in_appointment_gets_no_reminder_and_its_link_is_no_longer_active(
@@ -241,16 +247,15 @@ def test_a_checked_in_appointment_gets_no_reminder_and_its_link_is_no_longer_act
     last_name = f"CheckIn{uuid.uuid4().hex[:8]}"
     appointment = book(http, day, last_name)
     confirm(http, local_stack, last_name)
-    (mail,) = [m for m in messages_to(http, email(last_name)) if "confirmed" in (m["subject"] or "")]
-    link = re.search(rf"{re.escape(local_stack.base_url)}/c/[A-Za-z0-9_-]+", mail["text"])
-    assert link is not None and http.get(link.group(0)).status_code == 200
+    link = confirmation_link(http, local_stack, last_name)
+    assert http.get(link).status_code == 200
     checked_in = http.post(f"/v1/admin/appointments/{appointment['id']}/check-in", headers=staff)
     assert checked_in.status_code == 200, checked_in.text
     assert checked_in.json()["appointment"]["status"] == "checked_in"
     # Then the customer's link says it is no longer active, and changes nothing
-    page = http.get(link.group(0))
+    page = http.get(link)
     assert page.status_code == 410 and "no longer active" in page.text
-    assert http.post(f"{link.group(0)}/confirm", data={"action": "confirm"}).status_code == 410
+    assert http.post(f"{link}/confirm", data={"action": "confirm"}).status_code == 410
     # and the reminder's time passes with nothing fired and nothing sent
     assert (
         fired_for(run_scheduler(http, expected_reminder(day) + timedelta(hours=1)), appointment["id"]) == []
