@@ -23,6 +23,14 @@ ARGS = [
 ]
 # The same, for a bare `chromium --headless --dump-dom` run.
 HEADLESS_FLAGS = ["--headless", *ARGS, "--no-first-run"]
+# An init script (init scripts are not subject to the CSP) that records every CSP violation of a
+# page in window.__cspViolations, from before the page's own script runs.
+CSP_PROBE = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
 
 
 def require_chromium() -> None:

@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -47,10 +46,10 @@ from bookbay.adapters.cognito import InMemoryAppClients
 from bookbay.api import admin_page
 from bookbay.api.admin_page import AdminPageConfig
 from tests.e2e.booking import book_last_free_slot, closed
-from tests.e2e.browser import require_chromium
+from tests.e2e.browser import CSP_PROBE, require_chromium
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SHOP = "https://shop.example.test"  # the page's origin: never resolved, Playwright answers it
 ADMIN = f"{SHOP}/admin"  # the callback and logout URI registered with the app client
 HOSTED_UI_HOST = "bookbay-e2e.auth.us-east-1.amazoncognito.com"
@@ -73,13 +72,6 @@ REFUSED = (
     "That sign-in could not be finished here (it was started in another tab, or is old). "
     "Please sign in again."
 )
-# Records CSP violations from before the page's own script runs (init scripts are not subject to CSP).
-CSP_PROBE = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-});
-"""
 
 require_chromium()
 

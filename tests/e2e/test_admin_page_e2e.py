@@ -33,7 +33,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from bookbay.templates import time_of_day
 from tests.e2e.booking import closed, messages_to, phone_on_no_customer
-from tests.e2e.browser import require_chromium
+from tests.e2e.browser import CSP_PROBE, require_chromium
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -47,13 +47,6 @@ SESSION_KEY = "bookbay.admin.session"
 AREA_CODES = ("432", "830", "254", "409", "214", "469", "972", "281")  # not the booking page tests'
 RED = "rgb(207, 34, 46)"  # the flagged card's border (#cf222e)
 PINK = "rgb(255, 235, 233)"  # the flagged card's background (#ffebe9)
-# Records CSP violations from before the page's own script runs (init scripts are not subject to CSP).
-CSP_PROBE = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-});
-"""
 # WCAG contrast of an element's text on the first opaque background behind it.
 CONTRAST = """
 (node) => {

@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, Page, Response, Route, ViewportSize, ex
 
 from bookbay.templates import long_when
 from tests.e2e.booking import messages_to
-from tests.e2e.browser import require_chromium
+from tests.e2e.browser import CSP_PROBE, require_chromium
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -43,13 +43,6 @@ HOME = {"line1": "123 Main Street", "city": "Austin", "state": "TX", "zip": "787
 CODE = re.compile(r"^(\d{6}) is your ")
 # Area codes no other e2e test uses, so the phones (555-01xx) are this module's own.
 AREA_CODES = ("325", "361", "903", "936", "940", "956", "979")
-# Records CSP violations from before the page's own script runs (init scripts are not subject to CSP).
-CSP_PROBE = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-});
-"""
 
 require_chromium()
 
