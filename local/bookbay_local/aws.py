@@ -104,9 +104,9 @@ def keep_dynamodb_memory_bounded() -> None:
     (for its own dashboard and resets, which the local stack does not use), and every
     TransactWriteItems deep-copies each table it touches (to roll back a failed one): every item
     copy was kept for good. A session of e2e runs on one stack grew to 23 GB and bookings slowed
-    from 0.1 s to 5 s. Here the DynamoDB classes track nothing, and a table's stream shard is shared
-    by its copies instead of copied with all its records (``keep_streams_across_rollbacks`` puts the
-    live shard back after a rollback in any case). Idempotent.
+    from about 0.1 s to seconds. Here the DynamoDB classes track nothing, and a table's stream
+    shard is shared by its copies instead of copied with all its records
+    (``keep_streams_across_rollbacks`` cuts it back after a rollback). Idempotent.
     """
     from moto.core.common_models import BaseModel
     from moto.dynamodb.models.table import StreamShard
