@@ -19,7 +19,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.adapters.scheduler import ScheduleTarget
 from bookbay.api.appointments_admin import (
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -34,9 +33,7 @@ from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_o
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
 from bookbay.config import AdminAppointmentsConfig
-from bookbay.domain.audit import Actor
-from bookbay.domain.booking import Appointment, AppointmentStatus, PreferredChannel
-from bookbay.domain.catalog import Catalog
+from bookbay.domain.booking import AppointmentStatus, PreferredChannel
 from bookbay.exceptions import DomainError, InvalidInput
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.appointments import AppointmentRepository
@@ -44,54 +41,24 @@ from bookbay.repositories.audit import AuditRepository
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.booking import BookingRepository
 from bookbay.repositories.catalog import CatalogRepository
-from bookbay.repositories.customer_messages import CustomerMessageRepository
 from bookbay.repositories.customers import CustomersRepository
-from bookbay.services import appointment_admin, booking, customer_admin, reminders, review_requests
+from bookbay.services import appointment_admin, booking, customer_admin
 from bookbay.services.appointment_admin import Action, AdminAppointment, AdminDeps, Filters
 from bookbay.services.customer_admin import CustomerEdit
-from bookbay.services.econfirmation import MessageDeps
-from bookbay.services.review_requests import ReviewDeps
 from bookbay.services.staff_actions import StaffDeps
 
 config = AdminAppointmentsConfig.from_env()
 catalog_repo = CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds)
-appointments = AppointmentRepository(config.table_name, config.region)
 customers = CustomersRepository(config.table_name, config.region)
-scheduling = reminders.ReminderScheduling.from_config(config)
-reviews = ReviewDeps.build(
-    table_name=config.table_name,
-    region=config.region,
-    schedule_target=ScheduleTarget(
-        config.schedule_group, config.scheduler_role_arn, config.scheduler_dlq_arn
-    ),
-    target_arn=config.review_function_arn,
-    public_base_url=config.public_base_url,
-    catalog_cache_seconds=config.catalog_cache_seconds,
-)
-
-
-def _start_reviews(appointment: Appointment, catalog: Catalog, actor: Actor, now: datetime) -> object:
-    return review_requests.start_for_completed(reviews, appointment, catalog, actor, now)
-
-
 deps = AdminDeps(
     staff=StaffDeps(
         catalog=catalog_repo,
-        appointments=appointments,
+        appointments=AppointmentRepository(config.table_name, config.region),
         availability=AvailabilityRepository(config.table_name, config.region),
         public_base_url=config.public_base_url,
         customers=customers,
-        reminders=scheduling,
-    ),
-    messages=MessageDeps(
-        catalog=catalog_repo,
-        appointments=appointments,
-        customers=customers,
-        messages=CustomerMessageRepository(config.table_name, config.region),
-        public_base_url=config.public_base_url,
     ),
     audit=AuditRepository(config.table_name, config.region),
-    on_complete=_start_reviews,
 )
 booking_repo = BookingRepository(config.table_name, config.region)
 clock: Callable[[], datetime] = partial(datetime.now, UTC)
@@ -175,7 +142,6 @@ def create_appointment(body: Annotated[ManualBooking, Body()]) -> Response[Appoi
         configured_base_url=config.public_base_url,
         staff=booking.StaffBooking(staff_actor(app)),
     )
-    reminders.update_reminder(scheduling, result.appointment, catalog_repo.catalog(), now)
     if body.preferred_channel is not None:
         _keep_preference(result.appointment.customer_id, body.preferred_channel, now)
     admin = appointment_admin.read(deps, result.appointment.id)

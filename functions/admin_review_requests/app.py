@@ -9,9 +9,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
-from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_only
 from bookbay.api.errors import error_responses
 from bookbay.api.resolver import make_resolver
@@ -27,17 +25,8 @@ from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.review_requests import ReviewRequestRepository
 from bookbay.services import review_requests
 
-
-class AdminReviewRequestsConfig(StaffApiConfig):
-    """Stopping a sequence deletes its next schedule in SCHEDULE_GROUP (the role is not passed on)."""
-
-    schedule_group: str = Field(min_length=1)
-    scheduler_role_arn: str = Field(min_length=1)
-
-
-config = AdminReviewRequestsConfig.from_env()
+config = StaffApiConfig.from_env()
 requests = ReviewRequestRepository(config.table_name, config.region)
-scheduler = EventBridgeScheduler(ScheduleTarget(config.schedule_group, config.scheduler_role_arn))
 app = make_resolver()
 app.use([require_staff(config.staff_group)])
 
@@ -79,7 +68,7 @@ def list_review_requests(
 def stop_review_request(
     request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN, description="Review request id")],
 ) -> ReviewRequestResponse:
-    stopped = review_requests.stop(requests, scheduler, request_id, staff_actor(app), datetime.now(UTC))
+    stopped = review_requests.stop(requests, request_id, staff_actor(app), datetime.now(UTC))
     return ReviewRequestResponse(review_request=ReviewRequestOut.of(stopped))
 
 

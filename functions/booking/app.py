@@ -37,8 +37,7 @@ from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.booking import BookingRepository
 from bookbay.repositories.catalog import CatalogRepository
-from bookbay.services import booking, reminders
-from bookbay.services.reminders import ReminderScheduling
+from bookbay.services import booking
 from bookbay.services.verification_tokens import VerificationTokens, secrets_manager_source
 
 IDEMPOTENCY_HOURS = 24
@@ -49,7 +48,6 @@ booking_repo = BookingRepository(config.table_name, config.region)
 availability_repo = AvailabilityRepository(config.table_name, config.region)
 # The signing secret is read (and cached) only when a request carries a verification token.
 tokens = VerificationTokens(secrets_manager_source(config.signing_key_secret_arn))
-scheduling = ReminderScheduling.from_config(config)
 persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table)
 idempotency = IdempotencyConfig(
     event_key_jmespath="key",
@@ -73,10 +71,6 @@ def _book(*, attempt: dict[str, Any], verification_token: str | None) -> dict[st
         verification_token=verification_token,
         tokens=tokens,
     )
-    # An instant booking is confirmed: its reminder is scheduled now (never fails the booking; the
-    # replay of a kept answer does not run this again).
-    if result.appointment.status == "confirmed":
-        reminders.update_reminder(scheduling, result.appointment, catalog_repo.catalog(), clock())
     answer = BookingResponse(appointment=AppointmentOut.of(result.appointment), manage_url=result.manage_url)
     return answer.model_dump(mode="json")
 

@@ -1,4 +1,5 @@
-"""Outbox sender: the table's stream (new outbox items) and scheduled retries -> SES / SNS."""
+"""Outbox worker: the table's stream (new messages and effects), retry wake-ups, and the sweep
+(a schedule rule every minute) -> SES / SNS for messages, the Scheduler for effects."""
 
 from __future__ import annotations
 
@@ -11,53 +12,52 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.adapters.email import SesEmailSender
-from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
-from bookbay.adapters.sms import SnsSmsSender
 from bookbay.config import OutboxSenderConfig
 from bookbay.observability import logger, metrics, tracer
-from bookbay.repositories.outbox import OutboxRepository
-from bookbay.services.outbox import RETRY_EVENT_KEY, OutboxDelivery
+from bookbay.services.outbox import EFFECT_RETRY_EVENT_KEY, RETRY_EVENT_KEY
+from bookbay.wiring import outbox_delivery
 
 config = OutboxSenderConfig.from_env()
-delivery = OutboxDelivery(
-    repo=OutboxRepository(config.table_name, config.region),
-    email=SesEmailSender(config.sender_email, config.shop_name),
-    sms=SnsSmsSender(config.sms_sender_id),
-    scheduler=EventBridgeScheduler(
-        ScheduleTarget(config.schedule_group, config.scheduler_role_arn, config.scheduler_dlq_arn)
-    ),
-)
+delivery = outbox_delivery(config)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def deliver(message_id: str, retry_target_arn: str) -> str:
-    outcome = delivery.deliver(message_id, datetime.now(UTC), retry_target_arn=retry_target_arn)
-    metrics.add_metric(name=f"Outbox_{outcome}", unit=MetricUnit.Count, value=1)
+def _count(kind: str, outcome: str) -> str:
+    metrics.add_metric(name=f"{kind}_{outcome}", unit=MetricUnit.Count, value=1)
     return outcome
 
 
-def message_id_of(record: DynamoDBRecord) -> str | None:
-    image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or "message_id" not in image:
-        logger.warning("stream record without an outbox message", extra={"event_id": record.event_id})
-        return None
-    return str(image["message_id"])
+def _record(record: DynamoDBRecord, own_arn: str) -> None:
+    image = (record.dynamodb.new_image if record.dynamodb else None) or {}
+    now = datetime.now(UTC)
+    if "message_id" in image:
+        _count("Outbox", delivery.deliver(str(image["message_id"]), now, retry_target_arn=own_arn))
+    elif "effect_id" in image:
+        _count("Effect", delivery.apply_effect(str(image["effect_id"]), now, retry_target_arn=own_arn))
+    else:
+        logger.warning("stream record without an outbox item", extra={"event_id": record.event_id})
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
-    own_arn = context.invoked_function_arn  # scheduled retries come back here
+    own_arn = context.invoked_function_arn  # retry wake-ups come back here
     if RETRY_EVENT_KEY in event:
-        return {"outcome": deliver(str(event[RETRY_EVENT_KEY]), own_arn)}
-
-    def record_handler(record: DynamoDBRecord) -> None:
-        message_id = message_id_of(record)
-        if message_id is not None:
-            deliver(message_id, own_arn)
-
+        now = datetime.now(UTC)
+        return {
+            "outcome": _count(
+                "Outbox", delivery.deliver(str(event[RETRY_EVENT_KEY]), now, retry_target_arn=own_arn)
+            )
+        }
+    if EFFECT_RETRY_EVENT_KEY in event:
+        outcome = delivery.apply_effect(
+            str(event[EFFECT_RETRY_EVENT_KEY]), datetime.now(UTC), retry_target_arn=own_arn
+        )
+        return {"outcome": _count("Effect", outcome)}
+    if event.get("detail-type") == "Scheduled Event":  # the sweep: the rule's time is "now"
+        swept_at = datetime.fromisoformat(str(event.get("time") or datetime.now(UTC).isoformat()))
+        return {"swept": delivery.sweep(swept_at, retry_target_arn=own_arn)}
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event, record_handler=lambda r: _record(r, own_arn), processor=processor, context=context
     )

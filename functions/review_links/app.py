@@ -12,9 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
-from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
 from bookbay.api.pages import page, read_form, require_same_origin, use_html_errors
 from bookbay.api.resolver import make_resolver
 from bookbay.config import BaseConfig
@@ -26,20 +24,11 @@ from bookbay.services import review_requests
 from bookbay.services.links import public_base_url
 from bookbay.services.review_requests import ReviewPageDeps, ReviewView
 
-
-class ReviewLinksConfig(BaseConfig):
-    """Ending a sequence deletes its next schedule in SCHEDULE_GROUP (the role is not passed on)."""
-
-    schedule_group: str = Field(min_length=1)
-    scheduler_role_arn: str = Field(min_length=1)
-
-
-config = ReviewLinksConfig.from_env()
+config = BaseConfig.from_env()
 deps = ReviewPageDeps(
     appointments=AppointmentRepository(config.table_name, config.region),
     catalog=CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds),
     requests=ReviewRequestRepository(config.table_name, config.region),
-    scheduler=EventBridgeScheduler(ScheduleTarget(config.schedule_group, config.scheduler_role_arn)),
 )
 app = make_resolver(json_api=False)
 use_html_errors(app)

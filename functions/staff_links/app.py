@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookbay.api.pages import page, read_form, require_same_origin, use_html_errors
 from bookbay.api.resolver import make_resolver
-from bookbay.config import SchedulingConfig
+from bookbay.config import BaseConfig
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.appointments import AppointmentRepository
 from bookbay.repositories.availability import AvailabilityRepository
@@ -24,18 +24,16 @@ from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.services import staff_actions
 from bookbay.services.links import public_base_url
-from bookbay.services.reminders import ReminderScheduling
 from bookbay.services.staff_actions import StaffDeps, StaffView
 from bookbay.templates import long_when
 
-config = SchedulingConfig.from_env()
+config = BaseConfig.from_env()
 deps = StaffDeps(
     catalog=CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds),
     appointments=AppointmentRepository(config.table_name, config.region),
     availability=AvailabilityRepository(config.table_name, config.region),
     public_base_url=config.public_base_url,
     customers=CustomersRepository(config.table_name, config.region),
-    reminders=ReminderScheduling.from_config(config),
 )
 app = make_resolver(json_api=False)
 use_html_errors(app)

@@ -99,8 +99,20 @@ class ControlSurface:
         parsed = _parse(request, SchedulerRunRequest)
         if isinstance(parsed, HttpResponse):
             return parsed
+        # As if that time had come: what the streams still carry (e.g. the effect that creates a
+        # reminder's schedule) is delivered first, then the rules (the outbox sweep), then the
+        # one-time schedules due.
+        self._wait_for_streams()
+        rules = self.scheduler.run_rules(parsed.until)
+        self._wait_for_streams()
         fired = self.scheduler.run_due(parsed.until)
-        return json_response(200, {"fired": [f.to_json() for f in fired]})
+        return json_response(
+            200, {"fired": [f.to_json() for f in fired], "rules_fired": [r.to_json() for r in rules]}
+        )
+
+    def _wait_for_streams(self) -> None:
+        if self.streams is not None:
+            self.streams.wait_until_drained(timeout=30)
 
     def _token(self, request: HttpRequest) -> HttpResponse:
         parsed = _parse(request, TokenRequest)

@@ -1,10 +1,17 @@
-"""The local EventBridge Scheduler: fires one-time ``at(...)`` schedules kept in moto.
+"""The local EventBridge Scheduler: fires one-time ``at(...)`` schedules kept in moto, and the
+template's schedule rules (function events of ``Type: Schedule``, ``rate(...)``).
 
 A schedule is due when its ``at()`` time, read in its ScheduleExpressionTimezone, is at or before
 the time asked for. Firing invokes the template's function its target ARN names, with the
 target's Input (the scheduler's context placeholders substituted); then a schedule with
 ActionAfterCompletion DELETE is deleted, any other is remembered so it does not fire twice (until
 it is updated). A failed invocation goes to the target's dead-letter queue when it has one.
+
+A rule (EventBridge, not Scheduler: it does not depend on the schedule group) fires with an
+EventBridge "Scheduled Event" whose ``time`` is the time asked for, when that is at least its
+rate after it last fired by the real clock: about once per rate in real time, and once on every
+``run_due`` that looks ahead (so ``/_local/scheduler/run`` with a later ``until`` runs the
+outbox sweep as if that time had come). Their results are ``rules_fired`` of the answer.
 """
 
 from __future__ import annotations
@@ -15,13 +22,33 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookbay_local.functions import FunctionRegistry
 
 _AT: Final = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+_RATE: Final = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS: Final = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int | None:
+    """The period of a ``rate(N unit)`` expression in seconds (None: another expression)."""
+    match = _RATE.match(expression.strip())
+    if match is None:
+        return None
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+
+
+@dataclass
+class Rule:
+    """A function event of Type Schedule: a rate rule targeting that function."""
+
+    function_id: str
+    event_name: str
+    period_seconds: int
+    next_fire: datetime  # by the real clock
 
 
 @dataclass(frozen=True)
@@ -80,9 +107,55 @@ class LocalScheduler:
         self._log = log
         self._clock = clock
         self._fired: set[tuple[str, str, str]] = set()
+        self._rules = self._read_rules()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ rules
+    def _read_rules(self) -> list[Rule]:
+        rules: list[Rule] = []
+        started = self._clock()
+        for spec in self._functions.specs:
+            for event_name, event in spec.events.items():
+                props = event.get("Properties") or {}
+                if event.get("Type") != "Schedule" or str(props.get("Enabled", True)).lower() == "false":
+                    continue
+                period = rate_seconds(str(props.get("Schedule", "")))
+                if period is not None:
+                    first = started + timedelta(seconds=period)
+                    rules.append(Rule(spec.logical_id, event_name, period, first))
+        return rules
+
+    def run_rules(self, until: datetime) -> list[Fired]:
+        """Fire the rules due by ``until`` (see the module docstring)."""
+        fired: list[Fired] = []
+        for rule in self._rules:
+            if until < rule.next_fire:
+                continue
+            rule.next_fire = self._clock() + timedelta(seconds=rule.period_seconds)
+            name = f"{rule.function_id}-{rule.event_name}"
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "123456789012",
+                "time": scheduler_time(until),
+                "region": "us-east-1",
+                "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
+                "detail": {},
+            }
+            try:
+                result = self._functions.invoke(rule.function_id, event)
+                fired.append(Fired(name, "rules", rule.function_id, scheduler_time(until), result=result))
+            except Exception as exc:  # reported in the answer and the log
+                error = f"{type(exc).__name__}: {exc}"
+                fired.append(Fired(name, "rules", rule.function_id, scheduler_time(until), error=error))
+            if self._log is not None:
+                outcome = "ok" if fired[-1].error is None else f"failed: {fired[-1].error}"
+                print(f"[scheduler] rule {name} ({scheduler_time(until)}): {outcome}", file=self._log)
+        return fired
 
     # ------------------------------------------------------------------ firing
     def run_due(self, until: datetime) -> list[Fired]:
@@ -196,7 +269,9 @@ class LocalScheduler:
     def _run(self, interval: float) -> None:
         while not self._stop.wait(interval):
             try:
-                self.run_due(self._clock())
+                now = self._clock()
+                self.run_rules(now)
+                self.run_due(now)
             except Exception as exc:  # keep ticking (moto may be shutting down)
                 if self._log is not None and not self._stop.is_set():
                     print(f"[scheduler] tick failed: {type(exc).__name__}: {exc}", file=self._log)

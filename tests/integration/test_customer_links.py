@@ -6,6 +6,7 @@ end the link (410)."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,14 +15,15 @@ from urllib.parse import quote
 import pytest
 from icalendar import Calendar
 
+from bookbay.domain.audit import Actor
 from bookbay.domain.catalog import Catalog
 from bookbay.exceptions import InvalidTransition
 from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem
 from bookbay.repositories.appointments import AppointmentRepository
 from bookbay.repositories.catalog import CatalogRepository
-from bookbay.services import appointment_transitions
-from bookbay.services.appointment_transitions import TransitionDeps
+from bookbay.services import lifecycle
+from bookbay.services.lifecycle import Ask, LifecycleDeps
 from bookbay.templates import long_when
 from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack, outbox, table_items
 from tests.support import load_event, with_body
@@ -356,19 +358,19 @@ def test_after_check_in_every_route_answers_410_and_changes_nothing(
     start = local(day(), 10)
     s = seed_appointment(catalog, start, status="confirmed")
     assert_page(call(customer_links_app, event("customer_get", s.customer_token)), 200)
-    unscheduled: list[str] = []
-    deps = TransitionDeps(
-        AppointmentRepository(seeded.table_name, REGION),
-        unschedule_reminder=lambda appointment: unscheduled.append(appointment.id),
+    deps = LifecycleDeps(
+        CatalogRepository(seeded.table_name, REGION), AppointmentRepository(seeded.table_name, REGION)
     )
+    check_in = Ask("check_in", Actor(kind="staff", sub="staff-1"))
     # When staff check the vehicle in
-    result = appointment_transitions.check_in(deps, s.appointment.id, datetime.now(UTC))
-    # Then it is checked in, its slot released and its reminder unscheduled
-    assert result.appointment.status == "checked_in" and result.reminder_unscheduled
-    assert unscheduled == [s.appointment.id]
+    result = lifecycle.act(deps, s.appointment.id, check_in, datetime.now(UTC))
+    # Then it is checked in, its slot released and its reminder's effect written with it
+    assert result.appointment.status == "checked_in"
     item = stored(s.appointment.id)
     assert item.status == "checked_in" and item.body["checked_in_at"] is not None
     assert item.body["sequence"] == 1 and slot_used(AUSTIN, start) == 0
+    effects = [json.loads(i["body"]["S"]) for i in table_items(seeded) if i["entity"]["S"] == "Effect"]
+    assert [(e["name"], e["subject"]) for e in effects] == [("reminder.sync", s.appointment.id)]
     # and the customer's link is no longer active, on every route
     before = table_items(seeded)
     for name in ROUTES:
@@ -376,22 +378,8 @@ def test_after_check_in_every_route_answers_410_and_changes_nothing(
         assert "This link is no longer active" in html and "checked in" in html
     assert table_items(seeded) == before
     # and it cannot be checked in twice
-    with pytest.raises(InvalidTransition):
-        appointment_transitions.check_in(deps, s.appointment.id, datetime.now(UTC))
-
-
-def test_a_check_in_whose_reminder_cannot_be_unscheduled_still_stands(
-    seeded: Stack, catalog: Catalog
-) -> None:
-    s = seed_appointment(catalog, local(day(), 10))
-
-    def failing(_: Any) -> None:
-        raise RuntimeError("scheduler down")
-
-    deps = TransitionDeps(AppointmentRepository(seeded.table_name, REGION), unschedule_reminder=failing)
-    result = appointment_transitions.check_in(deps, s.appointment.id, datetime.now(UTC))
-    assert result.appointment.status == "checked_in" and not result.reminder_unscheduled
-    assert stored(s.appointment.id).status == "checked_in"
+    with pytest.raises(InvalidTransition, match="that is checked in cannot be checked in"):
+        lifecycle.act(deps, s.appointment.id, check_in, datetime.now(UTC))
 
 
 @pytest.mark.parametrize("status", ["cancelled", "checked_in", "completed", "no_show"])

@@ -25,7 +25,7 @@ from bookbay.models import keys
 from bookbay.models.booking import SlotItem
 from bookbay.models.customers import AddressItem, VehicleItem
 from bookbay.models.table import BaseItem
-from bookbay.repositories.appointments import new_appointment_item
+from bookbay.repositories.appointments import link_item, new_appointment_item
 from bookbay.repositories.slots import hold_slots
 from bookbay.services.links import new_link
 from bookbay.types import AppointmentType
@@ -118,8 +118,8 @@ def seed_appointment(
             hold_slots(tx, location_id, slots, location.capacity_per_slot)
     staff_url, staff_link = new_link(base_url, "staff", appointment.id, appointment.end)
     customer_url, customer_link = new_link(base_url, "customer", appointment.id, appointment.end)
-    staff_link.save()
-    customer_link.save()
+    link_item(staff_link).save()
+    link_item(customer_link).save()
     return Seeded(
         appointment=appointment,
         staff_token=staff_url.rsplit("/", 1)[1],

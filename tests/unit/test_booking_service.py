@@ -283,7 +283,7 @@ def test_a_new_customer_gets_a_profile_lookups_a_vehicle_and_a_requested_appoint
     assert result.manage_url.startswith(f"{BASE_URL}/c/")
     assert [link.kind for link in plan.links] == ["customer", "staff"]
     assert all(link.appointment_id == "appointment-1" for link in plan.links)
-    assert all(result.manage_url.rsplit("/", 1)[1] not in link.pk for link in plan.links)
+    assert all(result.manage_url.rsplit("/", 1)[1] not in link.token_hash for link in plan.links)
     (call,) = h.messages.calls
     assert call["manage_url"] == result.manage_url and call["staff_url"].startswith(f"{BASE_URL}/s/")
     assert call["vehicle_label"] == "2019 Honda Civic" and call["address"] is None

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bookbay.domain import booking as transitions
+from bookbay.domain import lifecycle
 from bookbay.domain.booking import Appointment, AppointmentStatus, Contact
 from bookbay.domain.calendar import (
     appointment_calendar,
@@ -176,10 +176,15 @@ def test_the_filename_is_the_shop_and_the_local_day(catalog: Catalog) -> None:
 
 
 # ------------------------------------------------------------------------------ transitions
+def _became(a: Any, action: lifecycle.Action, by: lifecycle.ActorKind = "staff") -> Any:
+    lifecycle.check(action, a.status, by, start=a.start, now=NOW)
+    return lifecycle.became(a, action, NOW)
+
+
 def test_a_customer_confirmation_counts_for_its_start_only_and_keeps_the_sequence() -> None:
     start = datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO)
     requested = appointment(start, status="requested", sequence=2)
-    confirmed = transitions.confirm_by_customer(requested, NOW)
+    confirmed = _became(requested, "customer_confirm", "customer")
     assert confirmed.status == "requested" and confirmed.customer_confirmed
     assert confirmed.sequence == 2 and confirmed.updated_at == NOW
     moved = confirmed.model_copy(
@@ -189,10 +194,10 @@ def test_a_customer_confirmation_counts_for_its_start_only_and_keeps_the_sequenc
 
 
 def test_a_reschedule_request_drops_the_confirmation_and_bumps_the_sequence() -> None:
-    confirmed = transitions.confirm_by_customer(
-        appointment(datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO), sequence=1), NOW
+    confirmed = _became(
+        appointment(datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO), sequence=1), "customer_confirm", "customer"
     )
-    requested = transitions.request_reschedule(confirmed, NOW)
+    requested = _became(confirmed, "request_reschedule", "customer")
     assert requested.status == "reschedule_requested" and requested.sequence == 2
     assert requested.reschedule_requested_at == NOW and not requested.customer_confirmed
     assert requested.start == confirmed.start and requested.slot_starts == confirmed.slot_starts
@@ -201,7 +206,7 @@ def test_a_reschedule_request_drops_the_confirmation_and_bumps_the_sequence() ->
 @pytest.mark.parametrize("status", ["requested", "confirmed", "reschedule_requested"])
 def test_check_in_from_a_held_time(status: AppointmentStatus) -> None:
     a = appointment(datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO), status=status, sequence=4)
-    checked_in = transitions.check_in(a, NOW)
+    checked_in = _became(a, "check_in")
     assert (checked_in.status, checked_in.checked_in_at, checked_in.sequence) == ("checked_in", NOW, 5)
 
 
@@ -209,16 +214,16 @@ def test_check_in_from_a_held_time(status: AppointmentStatus) -> None:
 def test_no_transition_from_a_status_that_no_longer_holds_a_time(status: AppointmentStatus) -> None:
     a = appointment(datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO), status=status)
     with pytest.raises(InvalidTransition):
-        transitions.check_in(a, NOW)
+        _became(a, "check_in")
     with pytest.raises(InvalidTransition):
-        transitions.confirm_by_customer(a, NOW)
+        _became(a, "customer_confirm", "customer")
     with pytest.raises(InvalidTransition):
-        transitions.request_reschedule(a, NOW)
+        _became(a, "request_reschedule", "customer")
 
 
 def test_a_reschedule_request_cannot_be_confirmed_or_repeated_by_the_customer() -> None:
     a = appointment(datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO), status="reschedule_requested")
     with pytest.raises(InvalidTransition):
-        transitions.confirm_by_customer(a, NOW)
+        _became(a, "customer_confirm", "customer")
     with pytest.raises(InvalidTransition):
-        transitions.request_reschedule(a, NOW)
+        _became(a, "request_reschedule", "customer")

@@ -255,16 +255,11 @@ class BrokenScheduler(InMemoryScheduler):
         raise RuntimeError("ThrottlingException")
 
 
-def test_update_reminder_never_raises_and_reports_a_failure(
-    demo: Catalog, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_scheduler_failure_propagates_so_the_worker_retries_the_effect(demo: Catalog) -> None:
     a = appointment(demo, local(date(2026, 11, 30), 10))
-    assert (
-        reminders.update_reminder(reminders.ReminderScheduling(BrokenScheduler(), TARGET), a, demo, EARLY)
-        is False
-    )
-    assert "reminder schedule failed" in caplog.text
-    assert reminders.update_reminder(
+    with pytest.raises(RuntimeError, match="ThrottlingException"):
+        reminders.schedule_reminder(reminders.ReminderScheduling(BrokenScheduler(), TARGET), a, demo, EARLY)
+    assert reminders.schedule_reminder(
         reminders.ReminderScheduling(InMemoryScheduler(), TARGET), a, demo, EARLY
     )
 
@@ -329,7 +324,9 @@ def test_prepare_mints_a_fresh_link_per_message_and_none_for_a_phone_customer(de
     assert (nothing.message, nothing.link, nothing.sent.channel) == (None, None, None)
     first = prepare("reminder", demo, a, preferred="sms", **kwargs)
     second = prepare("reminder", demo, a, preferred="sms", **kwargs)
-    assert first.link is not None and second.link is not None and first.link.pk != second.link.pk
+    assert (
+        first.link is not None and second.link is not None and first.link.token_hash != second.link.token_hash
+    )
     assert first.link.appointment_id == a.id and first.link.kind == "customer"
     assert first.message is not None and first.message.id == first.sent.message_id
     staff_choice = prepare("confirmation", demo, a, preferred="phone", channel="email", **kwargs)

@@ -54,14 +54,6 @@ class StaffApiConfig(BaseConfig):
     staff_group: str = Field(default="staff", min_length=1)
 
 
-class OutboxSenderConfig(BaseConfig):
-    sender_email: str = Field(min_length=3)
-    schedule_group: str = Field(min_length=1)
-    scheduler_role_arn: str = Field(min_length=1)
-    scheduler_dlq_arn: str | None = None
-    sms_sender_id: str | None = Field(default=None, max_length=11)
-
-
 class SchedulingConfig(BaseConfig):
     """Functions that schedule reminders: one-time schedules in SCHEDULE_GROUP, invoking the
     reminder function as SCHEDULER_ROLE_ARN, undeliverable ones to SCHEDULER_DLQ_ARN."""
@@ -72,17 +64,22 @@ class SchedulingConfig(BaseConfig):
     reminder_function_arn: str = Field(min_length=1, description="The reminder schedules' target")
 
 
-class AdminAppointmentsConfig(SchedulingConfig):
-    """The staff appointments API: staff group (as StaffApiConfig), reminder schedules, and the
-    review-request function the review steps target (a completed appointment starts them)."""
+class OutboxSenderConfig(SchedulingConfig):
+    """The outbox worker: messages through SES / SNS, and the effects of the lifecycle -- reminder
+    schedules (SchedulingConfig) and review-request schedules (REVIEW_FUNCTION_ARN as target)."""
 
-    staff_group: str = Field(default="staff", min_length=1)
+    sender_email: str = Field(min_length=3)
+    sms_sender_id: str | None = Field(default=None, max_length=11)
     review_function_arn: str = Field(min_length=1, description="The review-request schedules' target")
 
 
-class BookingConfig(SchedulingConfig):
+class AdminAppointmentsConfig(StaffApiConfig):
+    """The staff appointments API (its changes' effects are outbox items: it schedules nothing)."""
+
+
+class BookingConfig(BaseConfig):
     """The booking function: its Powertools idempotency records live in their own table; it checks
-    verification tokens with the SigningKeySecret; an instant booking schedules its reminder."""
+    verification tokens with the SigningKeySecret."""
 
     idempotency_table: str = Field(min_length=1)
     signing_key_secret_arn: str = Field(min_length=1, description="Secrets Manager ARN of the signing key")

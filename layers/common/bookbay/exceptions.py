@@ -120,6 +120,10 @@ class CustomerChanged(Conflict):
     code = "customer_changed"
 
 
+class SlotNoLongerBookable(SlotUnavailable):
+    """The time asked for can no longer be booked (inside the lead time, past the horizon)."""
+
+
 class InvalidTransition(Conflict):
     """The appointment's state does not allow the action (e.g. an e-confirmation of a cancelled one)."""
 

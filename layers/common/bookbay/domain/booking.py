@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Literal, Self, TypeVar
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bookbay.domain.catalog import Address
 from bookbay.domain.flags import FlagMatch
-from bookbay.exceptions import InvalidTransition
 from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId, phone_display
 
 AppointmentStatus = Literal[
@@ -265,118 +264,3 @@ class ProposedChange(BaseModel):
     source: str
     status: Literal["pending", "accepted", "rejected"] = "pending"
     created_at: AwareDatetime
-
-
-# ------------------------------------------------------------------------------ transitions
-# Which statuses each action may start from. Anything else is an InvalidTransition (409).
-CUSTOMER_CONFIRM_FROM: frozenset[str] = frozenset({"requested", "confirmed"})
-RESCHEDULE_REQUEST_FROM: frozenset[str] = frozenset({"requested", "confirmed"})
-CHECK_IN_FROM: frozenset[str] = HOLDS_CAPACITY
-CANCEL_FROM: frozenset[str] = HOLDS_CAPACITY
-COMPLETE_FROM: frozenset[str] = frozenset({"checked_in"})
-NO_SHOW_FROM: frozenset[str] = HOLDS_CAPACITY
-_A = TypeVar("_A", bound=Appointment)
-
-
-def check_in(appointment: _A, now: datetime) -> _A:
-    """The appointment once its vehicle is checked in: status ``checked_in``, one more ``sequence``.
-
-    Allowed from the statuses that hold a time (requested, confirmed, reschedule requested);
-    anything else raises InvalidTransition. Checking in ends what waited for the drop-off: the
-    customer link stops working (it works only while the status holds a time), the slots are
-    released (only those statuses hold capacity), and the reminder is no longer due.
-    """
-    if appointment.status not in CHECK_IN_FROM:
-        raise InvalidTransition(
-            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be checked in."
-        )
-    return appointment.model_copy(
-        update={
-            "status": "checked_in",
-            "checked_in_at": now,
-            "updated_at": now,
-            "sequence": appointment.sequence + 1,
-        }
-    )
-
-
-def confirm_by_customer(appointment: _A, now: datetime) -> _A:
-    """The customer's Confirm from their link: records that they will come at this start.
-
-    It never confirms on the store's behalf: a ``requested`` appointment (request mode) stays
-    requested until staff confirm it. The calendar event does not change, so neither does
-    ``sequence``. Allowed from requested and confirmed; else InvalidTransition.
-    """
-    if appointment.status not in CUSTOMER_CONFIRM_FROM:
-        raise InvalidTransition(
-            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be confirmed."
-        )
-    return appointment.model_copy(
-        update={
-            "customer_confirmation": CustomerConfirmation(at=now, start=appointment.start),
-            "updated_at": now,
-        }
-    )
-
-
-def request_reschedule(appointment: _A, now: datetime) -> _A:
-    """The customer asks to reschedule from their link: status ``reschedule_requested`` (its
-    calendar STATUS becomes TENTATIVE, so ``sequence`` goes up), any earlier customer confirmation
-    dropped. The appointment keeps its time and its slots until staff move or cancel it.
-    Allowed from requested and confirmed; else InvalidTransition."""
-    if appointment.status not in RESCHEDULE_REQUEST_FROM:
-        raise InvalidTransition(
-            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be rescheduled."
-        )
-    return appointment.model_copy(
-        update={
-            "status": "reschedule_requested",
-            "reschedule_requested_at": now,
-            "customer_confirmation": None,
-            "updated_at": now,
-            "sequence": appointment.sequence + 1,
-        }
-    )
-
-
-def cancel(appointment: _A, now: datetime, reason: str | None = None) -> _A:
-    """The appointment once cancelled: status ``cancelled`` (its calendar event CANCELLED, so one
-    more ``sequence``). Allowed while it holds a time; its slots are released by the write, the
-    customer link stops working and the reminder is no longer due."""
-    return _end(appointment, now, "cancelled", CANCEL_FROM, "cancelled", cancellation_reason=reason)
-
-
-def complete(appointment: _A, now: datetime) -> _A:
-    """The work is done: ``checked_in`` -> ``completed`` (the review requests may start)."""
-    return _end(appointment, now, "completed", COMPLETE_FROM, "completed")
-
-
-def no_show(appointment: _A, now: datetime) -> _A:
-    """The customer did not come: allowed once the start has passed, while it still holds a time."""
-    if appointment.start > now and appointment.status in NO_SHOW_FROM:
-        raise InvalidTransition("An appointment can be marked a no-show only once its time has come.")
-    return _end(appointment, now, "no_show", NO_SHOW_FROM, "marked a no-show")
-
-
-def _end(
-    appointment: _A,
-    now: datetime,
-    status: AppointmentStatus,
-    allowed_from: frozenset[str],
-    verb: str,
-    **fields: object,
-) -> _A:
-    if appointment.status not in allowed_from:
-        raise InvalidTransition(
-            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be {verb}."
-        )
-    stamp = {"cancelled": "cancelled_at", "completed": "completed_at", "no_show": "no_show_at"}[status]
-    return appointment.model_copy(
-        update={
-            "status": status,
-            stamp: now,
-            "updated_at": now,
-            "sequence": appointment.sequence + 1,
-            **fields,
-        }
-    )

@@ -27,14 +27,18 @@ def outbox_pk(message_id: str) -> str:
 OUTBOX_SK = "OUTBOX"
 
 
-def outbox_retry_schedule(message_id: str, attempt: int) -> str:
-    """Name of the one-time schedule that retries a message (<= 64 chars)."""
-    return f"outbox-retry-{message_id}-{attempt}"[:64]
+def effect_pk(effect_id: str) -> str:
+    return f"EFFECT#{effect_id}"
 
 
-def reminder_schedule(appointment_id: str) -> str:
-    """Name of the one-time schedule of an appointment's reminder (one per appointment, <= 64 chars)."""
-    return f"reminder-{appointment_id}"[:64]
+EFFECT_SK = "EFFECT"
+# Outbox items (messages and effects) not delivered yet, by when they are due (GSI3): the
+# worker's sweep finds what a failed stream batch or a lost retry schedule left behind.
+OUTBOX_DUE_GSI3PK = "OUTBOX#DUE"
+
+
+def outbox_due_gsi3(utc_due_iso: str, item_id: str) -> tuple[str, str]:
+    return OUTBOX_DUE_GSI3PK, f"{utc_due_iso}#{item_id}"
 
 
 # ---------------------------------------------------------------- customers
@@ -207,11 +211,6 @@ def review_step_sk(step: int) -> str:
 def review_gsi3(status: str, utc_created_iso: str, request_id: str) -> tuple[str, str]:
     """The staff queue: GSI3PK=REVIEWS#<status>, GSI3SK=<UTC created>#<id> (newest first = reverse)."""
     return f"{REVIEW_GSI3_PREFIX}{status}", f"{utc_created_iso}#{request_id}"
-
-
-def review_schedule(request_id: str, step: int) -> str:
-    """Name of the one-time schedule of a review request's step (one per step, <= 64 chars)."""
-    return f"review-{request_id}-{step}"[:64]
 
 
 # ---------------------------------------------------------------- flagged customers

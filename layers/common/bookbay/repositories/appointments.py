@@ -1,8 +1,9 @@
 """Appointments after booking: reading one (by id or by a link token) and the store's changes to it.
 
-Every change is ONE TransactWriteItems: the appointment (conditional on its status and on the
-version read), the slot capacity it moves, the link tokens it adds, and the outbox items of the
-messages that announce it. Either all of it happens or none of it.
+Every change is ONE TransactWriteItems (``write``): the appointment (conditional on its status and
+on the version read), the slot capacity it moves, the link tokens it adds, the outbox items of
+the messages that announce it and of the effects it causes, and its audit entry. Either all of it
+happens or none of it.
 """
 
 from __future__ import annotations
@@ -16,23 +17,24 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from bookbay.domain.audit import AuditEntry
-from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, CustomerAddress, Vehicle
+from bookbay.domain.booking import Appointment, CustomerAddress, Vehicle
+from bookbay.domain.effects import Effect, NewLink
 from bookbay.domain.ids import hash_token
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import SlotUnavailable, StaleWrite
 from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem, LinkTokenItem
 from bookbay.models.customers import AddressItem, VehicleItem
+from bookbay.models.effects import EffectItem
 from bookbay.models.outbox import OutboxItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.observability import logger
 from bookbay.repositories import audit
+from bookbay.repositories.effects import new_item as new_effect_item
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.pagination import decode_cursor, take
 from bookbay.repositories.slots import hold_slots, release_slots
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
-
-_CONFIRMABLE = ("requested", "reschedule_requested")
 
 
 class StoredAppointment(Appointment):
@@ -218,151 +220,96 @@ class AppointmentRepository:
         return vehicles, addresses
 
     # ------------------------------------------------------------------ changes
-    def confirm(
-        self,
-        appointment: StoredAppointment,
-        messages: Sequence[OutboundMessage],
-        *,
-        links: Sequence[LinkTokenItem] = (),
-        now: datetime,
-        audit: AuditEntry | None = None,
-    ) -> StoredAppointment:
-        """requested | reschedule_requested -> confirmed, with ``messages``, ``links`` and ``audit``.
+    def write(self, change: AppointmentChange) -> StoredAppointment:
+        """Write ``change`` in one transaction: the appointment (conditional on the version read
+        and on its stored status being one of ``allowed_from``), the slots it holds and releases,
+        its messages, link tokens, effects and audit entry. Returns the appointment as stored.
 
-        Raises StaleWrite when the appointment changed since it was read (or is not confirmable).
+        Raises SlotUnavailable when a slot to hold is full or blocked, StaleWrite when the
+        appointment changed since it was read (or left those statuses).
         """
-        confirmed = _next(appointment, now, status="confirmed")
+        before, after = change.before, change.after
+        stored = StoredAppointment.model_validate({**after.model_dump(), "version": before.version + 1})
+        released = sorted({s.astimezone(UTC) for s in change.release})
+        held = sorted({s.astimezone(UTC) for s in change.hold})
+        if set(released) & set(held):
+            raise ValueError("a slot is both held and released (an item may appear once per transaction)")
+        actions = [AppointmentItem.status.set(stored.status), AppointmentItem.body.set(_body(stored))]
+        if (after.start, after.location_id) != (before.start, before.location_id):
+            index = index_keys(stored)
+            actions += [
+                AppointmentItem.gsi1sk.set(index["gsi1sk"]),
+                AppointmentItem.gsi2sk.set(index["gsi2sk"]),
+                AppointmentItem.gsi3pk.set(index["gsi3pk"]),
+                AppointmentItem.gsi3sk.set(index["gsi3sk"]),
+            ]
 
         def build(tx: LabelledTransaction) -> None:
-            self._put_all(tx, messages, links, appointment.id, audit)
-            tx.update(
-                _item(appointment),
-                [AppointmentItem.status.set("confirmed"), AppointmentItem.body.set(_body(confirmed))],
-                "appointment",
-                condition=AppointmentItem.status.is_in(*_CONFIRMABLE),
-            )
-
-        write_transaction(build, _failure)
-        return confirmed
-
-    def reschedule(
-        self,
-        appointment: StoredAppointment,
-        new_slot_starts: Sequence[datetime],
-        new_start: datetime,
-        new_end: datetime,
-        capacity: int,
-        messages: Sequence[OutboundMessage],
-        *,
-        links: Sequence[LinkTokenItem] = (),
-        token_expiry: TokenExpiry | None = None,
-        now: datetime,
-        audit: AuditEntry | None = None,
-    ) -> StoredAppointment:
-        """Move the appointment to ``new_start`` .. ``new_end`` holding ``new_slot_starts``; it is
-        confirmed (the store chose the time). Capacity moves in the same transaction: the slots only
-        the old time held are released, the ones only the new time needs are held (under
-        ``capacity``); slots both share are left alone (an item may appear once per transaction).
-
-        Raises SlotUnavailable when a new slot is full or blocked, StaleWrite when the appointment
-        changed since it was read.
-        """
-        old = {s.astimezone(UTC) for s in appointment.slot_starts}
-        new = sorted({s.astimezone(UTC) for s in new_slot_starts})
-        moved = _next(
-            appointment,
-            now,
-            status="confirmed",
-            start=new_start,
-            end=new_end,
-            slot_starts=new,
-        )
-        index = index_keys(moved)
-
-        def build(tx: LabelledTransaction) -> None:
-            self._put_all(tx, messages, links, appointment.id, audit)
-            released = sorted(old.difference(new))
-            held = [s for s in new if s not in old]
-            release_slots(tx.tx, appointment.location_id, released)
+            put_all(tx, change.messages, change.links, change.effects)
+            if change.audit is not None:
+                audit.add_to(tx, keys.appointment_pk(before.id), change.audit)
+            release_slots(tx.tx, before.location_id, released)
             tx.updated(len(released), "release")
-            hold_slots(tx.tx, appointment.location_id, held, capacity)
+            hold_slots(tx.tx, before.location_id, held, change.capacity)
             tx.updated(len(held), "hold")
             tx.update(
-                _item(appointment),
-                [
-                    AppointmentItem.status.set("confirmed"),
-                    AppointmentItem.body.set(_body(moved)),
-                    AppointmentItem.gsi1sk.set(index["gsi1sk"]),
-                    AppointmentItem.gsi2sk.set(index["gsi2sk"]),
-                    AppointmentItem.gsi3pk.set(index["gsi3pk"]),
-                    AppointmentItem.gsi3sk.set(index["gsi3sk"]),
-                ],
+                _item(before),
+                actions,
                 "appointment",
-                condition=AppointmentItem.status.is_in(*sorted(HOLDS_CAPACITY)),
+                condition=AppointmentItem.status.is_in(*sorted(change.allowed_from)),
             )
-            if token_expiry is not None:
+            if change.token_expiry is not None:
                 tx.update(
-                    LinkTokenItem(keys.token_pk(hash_token(token_expiry.raw_token)), keys.TOKEN_SK),
-                    [LinkTokenItem.expires_at.set(token_expiry.expires_at)],
+                    LinkTokenItem(keys.token_pk(hash_token(change.token_expiry.raw_token)), keys.TOKEN_SK),
+                    [LinkTokenItem.expires_at.set(change.token_expiry.expires_at)],
                     "token",
                     condition=LinkTokenItem.pk.exists(),
                 )
 
         write_transaction(build, _failure)
-        return moved
-
-    def transition(
-        self,
-        before: StoredAppointment,
-        after: Appointment,
-        *,
-        allowed_from: Iterable[str],
-        messages: Sequence[OutboundMessage] = (),
-        links: Sequence[LinkTokenItem] = (),
-        release: bool = False,
-        audit: AuditEntry | None = None,
-    ) -> StoredAppointment:
-        """Write ``after``, what a domain transition (``bookbay.domain.booking``) made of ``before``
-        at the same time: its status and body, ``messages`` and ``links``, and with ``release`` the
-        capacity of every slot it held, in one transaction. The write is conditional on the version
-        read and on the stored status being one of ``allowed_from``.
-
-        Raises StaleWrite when the appointment changed since it was read (or left those statuses).
-        """
-        if (after.id, after.start, after.slot_starts) != (before.id, before.start, before.slot_starts):
-            raise ValueError("a transition keeps the appointment's time; use reschedule to move it")
-        stored = StoredAppointment.model_validate({**after.model_dump(), "version": before.version + 1})
-        held = sorted({s.astimezone(UTC) for s in before.slot_starts}) if release else []
-
-        def build(tx: LabelledTransaction) -> None:
-            self._put_all(tx, messages, links, before.id, audit)
-            release_slots(tx.tx, before.location_id, held)
-            tx.updated(len(held), "release")
-            tx.update(
-                _item(before),
-                [AppointmentItem.status.set(stored.status), AppointmentItem.body.set(_body(stored))],
-                "appointment",
-                condition=AppointmentItem.status.is_in(*sorted(allowed_from)),
-            )
-
-        write_transaction(build, _failure)
         return stored
 
-    # ------------------------------------------------------------------ the transaction
-    @staticmethod
-    def _put_all(
-        tx: LabelledTransaction,
-        messages: Iterable[OutboundMessage],
-        links: Iterable[LinkTokenItem],
-        appointment_id: str,
-        entry: AuditEntry | None,
-    ) -> None:
-        for message in messages:
-            tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
-        for link in links:
-            tx.save(link, LinkTokenItem.pk.does_not_exist(), "link")
-        if entry is not None:
-            audit.add_to(tx, keys.appointment_pk(appointment_id), entry)
+
+@dataclass(frozen=True)
+class AppointmentChange:
+    """What one transition writes: ``after`` in place of ``before`` (as read), and with it."""
+
+    before: StoredAppointment
+    after: Appointment
+    allowed_from: frozenset[str]
+    hold: Sequence[datetime] = ()  # UTC slot starts to hold (under ``capacity``)
+    release: Sequence[datetime] = ()  # UTC slot starts to release
+    capacity: int = 0
+    messages: Sequence[OutboundMessage] = ()
+    links: Sequence[NewLink] = ()
+    effects: Sequence[Effect] = ()
+    audit: AuditEntry | None = None
+    token_expiry: TokenExpiry | None = None
+
+
+def link_item(link: NewLink) -> LinkTokenItem:
+    return LinkTokenItem(
+        keys.token_pk(link.token_hash),
+        keys.TOKEN_SK,
+        kind=link.kind,
+        appointment_id=link.appointment_id,
+        expires_at=link.expires_at,
+    )
+
+
+def put_all(
+    tx: LabelledTransaction,
+    messages: Iterable[OutboundMessage] = (),
+    links: Iterable[NewLink] = (),
+    effects: Iterable[Effect] = (),
+) -> None:
+    """Add a change's outbox messages, link tokens and effects to its transaction."""
+    for message in messages:
+        tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
+    for link in links:
+        tx.save(link_item(link), LinkTokenItem.pk.does_not_exist(), "link")
+    for effect in effects:
+        tx.save(new_effect_item(effect), EffectItem.pk.does_not_exist(), "effect")
 
 
 def _failure(failed: set[str]) -> Exception:
@@ -381,18 +328,6 @@ def _item(appointment: StoredAppointment) -> AppointmentItem:
     # The update adds the condition "version = <as read>" and increments it (0: none stored yet).
     item.version = appointment.version or None
     return item
-
-
-def _next(appointment: StoredAppointment, now: datetime, **changes: object) -> StoredAppointment:
-    """The appointment after a change: ``changes``, one more ``sequence``, the next version."""
-    data = {
-        **appointment.model_dump(),
-        **changes,
-        "sequence": appointment.sequence + 1,
-        "updated_at": now,
-        "version": appointment.version + 1,
-    }
-    return StoredAppointment.model_validate(data)
 
 
 def _body(appointment: Appointment) -> dict[str, object]:

@@ -46,3 +46,7 @@ class AuditRepository:
         )
         entries = [AuditEntry.model_validate(item.body) for item in items]
         return list(reversed(entries))
+
+    def appointment_history(self, appointment_id: str, limit: int = 100) -> list[AuditEntry]:
+        """``history`` of an appointment."""
+        return self.history(keys.appointment_pk(appointment_id), limit)

@@ -26,6 +26,7 @@ from bookbay.domain.booking import (
     ProposedChange,
     Vehicle,
 )
+from bookbay.domain.effects import Effect, NewLink
 from bookbay.domain.flags import FlagHits, FlagKey
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import Conflict, CustomerChanged, FlagCheckIncomplete, SlotUnavailable
@@ -39,11 +40,13 @@ from bookbay.models.customers import (
     ProposedChangeItem,
     VehicleItem,
 )
+from bookbay.models.effects import EffectItem
 from bookbay.models.outbox import OutboxItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.repositories import audit
-from bookbay.repositories.appointments import customer_parts, new_appointment_item
+from bookbay.repositories.appointments import customer_parts, link_item, new_appointment_item
 from bookbay.repositories.customers import name_index
+from bookbay.repositories.effects import new_item as new_effect_item
 from bookbay.repositories.flags import add_flag_checks, hits_from, hits_returned, value_key
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
@@ -95,7 +98,8 @@ class BookingPlan:
     vehicle: Vehicle | None = None  # written only if the customer has no such vehicle yet
     address: CustomerAddress | None = None  # likewise, with its ADDRESSKEY item
     messages: tuple[OutboundMessage, ...] = ()
-    links: tuple[LinkTokenItem, ...] = ()
+    links: tuple[NewLink, ...] = ()
+    effects: tuple[Effect, ...] = ()  # what the booking's lifecycle row causes (its reminder)
     # Flag values the lookup did not read (details on file): checked to be unflagged on writing.
     flag_checks: tuple[FlagKey, ...] = ()
     audit: AuditEntry | None = None  # a staff booking: who entered it
@@ -319,7 +323,9 @@ class BookingRepository:
         for message in plan.messages:
             tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "other")
         for link in plan.links:
-            tx.save(link, LinkTokenItem.pk.does_not_exist(), "other")
+            tx.save(link_item(link), LinkTokenItem.pk.does_not_exist(), "other")
+        for effect in plan.effects:
+            tx.save(new_effect_item(effect), EffectItem.pk.does_not_exist(), "other")
 
     @staticmethod
     def _failure(failed: set[str]) -> Exception:

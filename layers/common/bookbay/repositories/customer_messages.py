@@ -12,16 +12,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bookbay.domain.audit import AuditEntry
+from bookbay.domain.effects import NewLink
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import StaleWrite
 from bookbay.models import keys
-from bookbay.models.appointments import AppointmentItem, LinkTokenItem
-from bookbay.models.outbox import OutboxItem
+from bookbay.models.appointments import AppointmentItem
 from bookbay.models.reminders import ReminderSentItem
 from bookbay.models.table import bind_table
 from bookbay.repositories import audit as audit_trail
-from bookbay.repositories.appointments import StoredAppointment
-from bookbay.repositories.outbox import OutboxRepository
+from bookbay.repositories.appointments import StoredAppointment, put_all
 from bookbay.repositories.transactions import LabelledTransaction, Refused, write_transaction
 
 WriteOutcome = Literal["written", "already_sent", "changed"]
@@ -47,7 +46,7 @@ class CustomerMessageRepository:
         *,
         statuses: Sequence[str],
         message: OutboundMessage | None,
-        link: LinkTokenItem | None,
+        link: NewLink | None,
         receipt: ReminderReceipt | None = None,
         now: datetime,
         audit: AuditEntry | None = None,
@@ -68,10 +67,7 @@ class CustomerMessageRepository:
                 (AppointmentItem.version == appointment.version) & AppointmentItem.status.is_in(*statuses),
                 "appointment",
             )
-            if message is not None:
-                tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
-            if link is not None:
-                tx.save(link, LinkTokenItem.pk.does_not_exist(), "link")
+            put_all(tx, [message] if message else (), [link] if link else ())
             if audit is not None:
                 audit_trail.add_to(tx, keys.appointment_pk(appointment.id), audit)
             if receipt is not None:

@@ -11,7 +11,7 @@ entries are written in the transaction of the change they belong to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -21,17 +21,16 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from bookbay.domain.audit import AuditEntry
+from bookbay.domain.effects import Effect, NewLink
 from bookbay.domain.messages import OutboundMessage
 from bookbay.domain.review_requests import ReviewRequest, ReviewStatus
 from bookbay.exceptions import StaleWrite
 from bookbay.models import keys
-from bookbay.models.appointments import LinkTokenItem
-from bookbay.models.outbox import OutboxItem
 from bookbay.models.review_requests import ReviewCustomerItem, ReviewRequestItem, ReviewStepSentItem
 from bookbay.models.table import bind_table
 from bookbay.observability import logger
 from bookbay.repositories import audit
-from bookbay.repositories.outbox import OutboxRepository
+from bookbay.repositories.appointments import put_all
 from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, gsi3_key, take
 from bookbay.repositories.transactions import LabelledTransaction, Refused, write_transaction
 
@@ -143,8 +142,9 @@ class ReviewRequestRepository:
         *,
         step: int,
         message: OutboundMessage,
-        link: LinkTokenItem,
+        link: NewLink,
         now: datetime,
+        effects: Sequence[Effect] = (),
     ) -> StepOutcome:
         """Enqueue step ``step``'s e-mail with its link and receipt, and write ``after`` (still
         active, or finished after the last step: then the customer has no active sequence), if the
@@ -155,8 +155,7 @@ class ReviewRequestRepository:
         """
 
         def build(tx: LabelledTransaction) -> None:
-            tx.save(OutboxRepository.new_item(message), OutboxItem.pk.does_not_exist(), "outbox")
-            tx.save(link, LinkTokenItem.pk.does_not_exist(), "link")
+            put_all(tx, [message], [link], effects)
             tx.save(
                 ReviewStepSentItem(
                     keys.review_request_pk(before.id),
@@ -191,9 +190,11 @@ class ReviewRequestRepository:
         before: StoredReviewRequest,
         after: ReviewRequest,
         entry: AuditEntry,
+        effects: Sequence[Effect] = (),
     ) -> StoredReviewRequest:
         """Write ``after``, an end state of the active ``before`` (done, stopped, opted out), and
-        free its customer for a later sequence (opted out: for none, ever), with ``entry``.
+        free its customer for a later sequence (opted out: for none, ever), with ``entry`` and
+        ``effects`` (deleting the next step's schedule).
 
         Raises StaleWrite when the request changed since it was read.
         """
@@ -203,6 +204,7 @@ class ReviewRequestRepository:
                 tx, before, opted_out_at=after.ended_at if after.status == "opted_out" else None
             )
             audit.add_to(tx, keys.review_request_pk(before.id), entry)
+            put_all(tx, effects=effects)
             _update_request(tx, before, after)
 
         write_transaction(build, _stale)

@@ -1,59 +1,50 @@
 """The staff appointments API (``/v1/admin/appointments``): list, read, edit, and the actions.
 
-Every change is written with its audit entry (who, when, what) in the transaction that makes it,
-and goes through the same code as the link pages and the booking: confirm and reschedule are the
-staff page's (``services.staff_actions``: capacity held in the same transaction, the customer told,
-the reminder moved), check-in / cancel / complete / no-show are ``services.appointment_transitions``
-(slots released, reminder deleted). An action from a status where it makes no sense is a 409
-``invalid_transition``; a change that raced another one is a 409 ``concurrent_update``.
+Every change goes through the appointments service (``services.lifecycle``), the same as the
+link pages': the lifecycle table decides what is allowed (409 ``invalid_transition`` otherwise,
+in the table's words), and the change is written with its audit entry (who, when, what), its
+capacity, messages and effects in one transaction. A change that raced another one is a 409.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from bookbay.domain.audit import Actor, AuditEntry, diff
-from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, AppointmentStatus, CustomerAddress, Vehicle
-from bookbay.domain.catalog import Catalog, Channel
-from bookbay.exceptions import InvalidInput, InvalidTransition, SlotUnavailable, StaleWrite
-from bookbay.models import keys
+from bookbay.domain.audit import Actor, AuditEntry
+from bookbay.domain.booking import AppointmentStatus, CustomerAddress, Vehicle
+from bookbay.domain.catalog import Channel
+from bookbay.domain.lifecycle import Action as LifecycleAction
+from bookbay.exceptions import InvalidInput, StaleWrite
 from bookbay.observability import logger
-from bookbay.repositories import audit
 from bookbay.repositories.appointments import StoredAppointment
 from bookbay.repositories.audit import AuditRepository
-from bookbay.services import appointment_transitions, econfirmation, links, reminders, staff_actions
-from bookbay.services.appointment_transitions import AppointmentNotFound, Transition, TransitionDeps
-from bookbay.services.econfirmation import MessageDeps, Sent
+from bookbay.services import lifecycle
+from bookbay.services.econfirmation import Sent
+from bookbay.services.lifecycle import Ask
 from bookbay.services.staff_actions import StaffDeps
 
 Action = Literal["confirm", "check-in", "complete", "cancel", "no-show", "send-confirmation"]
 MAX_LIST_DAYS = 92
 DEFAULT_LIST_DAYS = 14
 MAX_LIST_YEARS_AWAY = 10  # `from` / `to` further from today: a 422 (and no date arithmetic overflows)
-# Called with a just completed appointment: starts the review requests (never raises).
-OnComplete = Callable[[Appointment, Catalog, Actor, datetime], object]
+# The admin API's action names, as the lifecycle table names them.
+ACTIONS: dict[Action, LifecycleAction] = {
+    "confirm": "confirm",
+    "check-in": "check_in",
+    "complete": "complete",
+    "cancel": "cancel",
+    "no-show": "no_show",
+    "send-confirmation": "send_confirmation",
+}
 
 
 @dataclass(frozen=True)
 class AdminDeps:
-    staff: StaffDeps  # catalog, appointments, availability, customers, reminders, base URL
-    messages: MessageDeps
+    staff: StaffDeps  # catalog, appointments, availability, customers, base URL
     audit: AuditRepository
-    on_complete: OnComplete | None = None
-
-    @property
-    def transitions(self) -> TransitionDeps:
-        scheduling = self.staff.reminders
-
-        def unschedule(appointment: Appointment) -> None:
-            if scheduling is not None:
-                reminders.cancel_reminder(scheduling, appointment.id)
-
-        return TransitionDeps(self.staff.appointments, unschedule, self.staff.catalog)
 
 
 @dataclass(frozen=True)
@@ -128,8 +119,7 @@ def list_appointments(
 
 
 def read(deps: AdminDeps, appointment_id: str) -> AdminAppointment:
-    appointment = appointment_transitions.load(deps.transitions, appointment_id)
-    return _with_parts(deps, appointment, history=True)
+    return _with_parts(deps, lifecycle.load(deps.staff.lifecycle, appointment_id), history=True)
 
 
 # ------------------------------------------------------------------------------ edits
@@ -147,53 +137,19 @@ def edit(
 
     All or nothing: with ``start``, the notes go in the reschedule's transaction, so a time that
     is refused (422 / 409) leaves the notes as they were too."""
-    appointment = appointment_transitions.load(deps.transitions, appointment_id)
+    appointment = lifecycle.load(deps.staff.lifecycle, appointment_id)
     if version is not None and version != appointment.version:
         raise StaleWrite("The appointment changed since you read it; load it again.")
-    text_changes: dict[str, Any] = {
-        name: changes[name] for name in ("notes", "staff_notes") if name in changes
-    }
+    text_changes: dict[str, Any] = {n: changes[n] for n in ("notes", "staff_notes") if n in changes}
     if "start" in changes:
-        appointment = _reschedule(deps, appointment, changes["start"], actor, now, text_changes)
+        ask = Ask("reschedule", actor, start=changes["start"], changes=text_changes)
     elif text_changes:
-        before: dict[str, Any] = {name: getattr(appointment, name) for name in text_changes}
-        edited = appointment.model_copy(update={**text_changes, "updated_at": now})
-        entry = audit.entry(actor, "edit", now, diff(before, text_changes))
-        appointment = deps.staff.appointments.transition(
-            appointment, edited, allowed_from=_ALL_STATUSES, audit=entry
-        )
+        ask = Ask("edit", actor, changes=text_changes)
+    else:
+        return _with_parts(deps, appointment, history=True)
+    applied = lifecycle.apply(deps.staff.lifecycle, appointment, ask, now)
     logger.info("appointment edited", extra={"appointment_id": appointment_id, "fields": sorted(changes)})
-    return _with_parts(deps, appointment, history=True)
-
-
-def _reschedule(
-    deps: AdminDeps,
-    appointment: StoredAppointment,
-    start: datetime,
-    actor: Actor,
-    now: datetime,
-    text_changes: dict[str, Any],
-) -> StoredAppointment:
-    """Move the appointment to ``start``, with ``text_changes`` (notes) in the same write."""
-    if appointment.status not in HOLDS_CAPACITY or appointment.start <= now:
-        raise InvalidTransition(
-            f"An appointment that is {appointment.status.replace('_', ' ')} or has started cannot be moved."
-        )
-    before = {"start": appointment.start.isoformat(), **{n: getattr(appointment, n) for n in text_changes}}
-    # The reschedule writes the whole body of the appointment it is given (conditional on the
-    # version read): the edited copy carries the notes into that one transaction.
-    edited = appointment.model_copy(update=text_changes)
-    loaded = links.with_details(deps.staff.appointments, deps.staff.catalog, edited)
-    entry = audit.entry(actor, "reschedule", now, diff(before, {"start": start.isoformat(), **text_changes}))
-    view = staff_actions.reschedule_loaded(deps.staff, loaded, start.isoformat(), now, audit=entry)
-    if view.outcome == "slot_taken":
-        raise SlotUnavailable("That time is no longer free.")
-    if view.outcome == "slot_gone":
-        raise SlotUnavailable("That time can no longer be booked (too soon, or past the booking horizon).")
-    moved = deps.staff.appointments.get(appointment.id)
-    if moved is None:  # pragma: no cover - it was just written
-        raise AppointmentNotFound("There is no such appointment.")
-    return moved
+    return _with_parts(deps, applied.appointment, history=True)
 
 
 # ------------------------------------------------------------------------------ actions
@@ -208,51 +164,15 @@ def act(
     reason: str | None = None,
     notify: bool = True,
 ) -> AdminAppointment:
-    entry = audit.entry(actor, action, now, note=reason)
-    transitions = deps.transitions
-    done: Transition | None = None
-    if action == "confirm":
-        return _confirm(deps, appointment_id, entry, now)
-    if action == "send-confirmation":
-        sent = econfirmation.send_confirmation(
-            deps.messages, appointment_id, now, channel=channel, audit=entry
-        )
-        return _with_parts(deps, appointment_transitions.load(transitions, appointment_id), sent=sent)
-    if action == "check-in":
-        done = appointment_transitions.check_in(transitions, appointment_id, now, audit=entry)
-    elif action == "cancel":
-        done = appointment_transitions.cancel(
-            transitions, appointment_id, now, reason=reason, notify=notify, audit=entry
-        )
-    elif action == "no-show":
-        done = appointment_transitions.no_show(transitions, appointment_id, now, audit=entry)
-    else:
-        done = appointment_transitions.complete(transitions, appointment_id, now, audit=entry)
-        if deps.on_complete is not None:
-            deps.on_complete(done.appointment, deps.staff.catalog.catalog(), actor, now)
-    return _with_parts(deps, done.appointment)
-
-
-def _confirm(deps: AdminDeps, appointment_id: str, entry: AuditEntry, now: datetime) -> AdminAppointment:
-    appointment = appointment_transitions.load(deps.transitions, appointment_id)
-    if appointment.status not in ("requested", "reschedule_requested"):
-        raise InvalidTransition(
-            f"An appointment that is {appointment.status.replace('_', ' ')} cannot be confirmed."
-        )
-    loaded = links.with_details(deps.staff.appointments, deps.staff.catalog, appointment)
-    view = staff_actions.confirm_loaded(deps.staff, loaded, now, audit=entry)
-    if view.outcome != "confirmed":
-        raise InvalidTransition("The appointment was confirmed meanwhile.")
-    confirmed = appointment_transitions.load(deps.transitions, appointment_id)
-    return _with_parts(deps, confirmed)
+    """Take ``action`` on the appointment (the lifecycle table's rules and effects)."""
+    ask = Ask(ACTIONS[action], actor, reason=reason, notify=notify, channel=channel)
+    applied = lifecycle.act(deps.staff.lifecycle, appointment_id, ask, now)
+    return _with_parts(
+        deps, applied.appointment, sent=applied.sent if action == "send-confirmation" else None
+    )
 
 
 # ------------------------------------------------------------------------------ helpers
-_ALL_STATUSES = frozenset(
-    {"requested", "confirmed", "reschedule_requested", "checked_in", "completed", "cancelled", "no_show"}
-)
-
-
 def _with_parts(
     deps: AdminDeps, appointment: StoredAppointment, *, history: bool = False, sent: Sent | None = None
 ) -> AdminAppointment:
@@ -261,7 +181,7 @@ def _with_parts(
         appointment,
         vehicle,
         address,
-        history=deps.audit.history(keys.appointment_pk(appointment.id)) if history else None,
+        history=deps.audit.appointment_history(appointment.id) if history else None,
         sent=sent,
     )
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bookbay.api.schemas import BookingRequest
-from bookbay.domain import availability, flags
+from bookbay.domain import availability, effects, flags, lifecycle
 from bookbay.domain.addresses import canonical_address
 from bookbay.domain.audit import Actor
 from bookbay.domain.availability import SlotUsage
@@ -589,7 +589,10 @@ def _plan(
     duration = timedelta(minutes=offer.service.duration_minutes)
     # Staff on the phone with the customer book a confirmed time.
     instant = staff is not None or offer.catalog.shop.settings.booking_mode == "instant"
-    status: AppointmentStatus = "confirmed" if instant else "requested"
+    rule = lifecycle.check(
+        "book" if instant else "request", lifecycle.NEW, "staff" if staff else "customer", start=None, now=now
+    )
+    status: AppointmentStatus = rule.to_state or "requested"
     notes = " ".join((request.notes or "").split()) or None
     appointment = Appointment(
         id=appointment_id,
@@ -637,6 +640,7 @@ def _plan(
         address=address_to_add,
         messages=tuple(outgoing),
         links=(manage_link, staff_link),
+        effects=(effects.reminder_sync(appointment.id, now),) if "sync_reminder" in rule.effects else (),
         flag_checks=flag_checks,
         audit=audit.entry(staff.actor, "book", now, note="entered by staff") if staff else None,
     )

@@ -20,6 +20,8 @@ Rules:
   capacity in one transaction) or cancel it: releasing them now could leave the customer with no
   time at all if the call never happens, and the slot would be sold before staff can offer it back.
   Asking twice sends nothing the second time.
+
+Both are transitions of the lifecycle table (``services.lifecycle``), like every change.
 """
 
 from __future__ import annotations
@@ -28,20 +30,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bookbay.domain import booking as transitions
-from bookbay.domain.booking import HOLDS_CAPACITY, Appointment, AppointmentStatus
+from bookbay.domain import lifecycle
+from bookbay.domain.audit import CUSTOMER
+from bookbay.domain.booking import Appointment, AppointmentStatus
 from bookbay.domain.calendar import appointment_calendar, calendar_filename
 from bookbay.domain.catalog import Catalog
-from bookbay.exceptions import LinkInactive, NotFound, StaleWrite
+from bookbay.exceptions import InvalidTransition, LinkInactive, NotFound, StaleWrite
 from bookbay.observability import logger
 from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment
 from bookbay.repositories.catalog import CatalogRepository
+from bookbay.services import lifecycle as appointments_service
 from bookbay.services import links
-from bookbay.services.notifications import (
-    AppointmentDetails,
-    appointment_details,
-    reschedule_request_message,
-)
+from bookbay.services.lifecycle import Ask, LifecycleDeps
+from bookbay.services.notifications import AppointmentDetails, appointment_details
 from bookbay.types import phone_display
 
 LINK_KIND: links.LinkKind = "customer"
@@ -86,6 +87,10 @@ class CustomerDeps:
     appointments: AppointmentRepository
     public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
 
+    @property
+    def lifecycle(self) -> LifecycleDeps:
+        return LifecycleDeps(self.catalog, self.appointments, public_base_url=self.public_base_url)
+
 
 @dataclass(frozen=True)
 class CustomerView:
@@ -110,13 +115,13 @@ class CustomerView:
     @property
     def can_confirm(self) -> bool:
         a = self.appointment
-        return a.status in transitions.CUSTOMER_CONFIRM_FROM and not a.customer_confirmed
+        return a.status in lifecycle.RULES["customer_confirm"].from_states and not a.customer_confirmed
 
     @property
     def can_request_reschedule(self) -> bool:
         return (
             self.reschedule_requests_enabled
-            and self.appointment.status in transitions.RESCHEDULE_REQUEST_FROM
+            and self.appointment.status in lifecycle.RULES["request_reschedule"].from_states
         )
 
     @property
@@ -192,19 +197,17 @@ def confirm(deps: CustomerDeps, token: str, now: datetime) -> CustomerView:
             return loaded.view("reschedule_pending", appointment)
         if appointment.customer_confirmed:
             return loaded.view("already_confirmed", appointment)
-        confirmed = transitions.confirm_by_customer(appointment, now)
         try:
-            stored = deps.appointments.transition(
-                appointment, confirmed, allowed_from=transitions.CUSTOMER_CONFIRM_FROM
+            applied = appointments_service.apply(
+                deps.lifecycle, appointment, Ask("customer_confirm", CUSTOMER), now, linked=_linked(loaded)
             )
-        except StaleWrite:
+        except (StaleWrite, InvalidTransition):
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
             logger.info("customer confirm: changed meanwhile", extra={"appointment_id": appointment.id})
             appointment = _reload(deps, appointment, now)
             continue
-        logger.info("customer confirm", extra={"appointment_id": appointment.id, "status": stored.status})
-        return loaded.view("confirmed", stored)
+        return loaded.view("confirmed", applied.appointment)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -218,43 +221,31 @@ def request_reschedule(deps: CustomerDeps, token: str, now: datetime) -> Custome
             "Reschedule requests are not taken online. To change your appointment, call "
             f"{loaded.details.location.name} at {phone_display(loaded.details.location.phone)}."
         )
-    base = links.public_base_url(deps.public_base_url, catalog.shop.settings)
     for attempt in range(WRITE_ATTEMPTS):
         if appointment.status == "reschedule_requested":
             return loaded.view("already_reschedule_requested", appointment)
-        requested = transitions.request_reschedule(appointment, now)
-        staff_url, staff_link = links.new_link(base, "staff", appointment.id, appointment.end)
-        message = reschedule_request_message(
-            catalog,
-            requested,
-            vehicle_label=loaded.details.vehicle_label,
-            staff_url=staff_url,
-            now=now,
-            address=loaded.details.address,
-        )
         try:
-            stored = deps.appointments.transition(
-                appointment,
-                requested,
-                allowed_from=transitions.RESCHEDULE_REQUEST_FROM,
-                messages=[message],
-                links=[staff_link],
+            applied = appointments_service.apply(
+                deps.lifecycle, appointment, Ask("request_reschedule", CUSTOMER), now, linked=_linked(loaded)
             )
-        except StaleWrite:
+        except (StaleWrite, InvalidTransition):
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
             logger.info("reschedule request: changed meanwhile", extra={"appointment_id": appointment.id})
             appointment = _reload(deps, appointment, now)
             continue
-        logger.info("reschedule request", extra={"appointment_id": appointment.id, "message_id": message.id})
-        return loaded.view("reschedule_requested", stored)
+        return loaded.view("reschedule_requested", applied.appointment)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ------------------------------------------------------------------------------ helpers
 def is_active(appointment: Appointment, now: datetime) -> bool:
     """A customer link works while the appointment holds its time and that time has not ended."""
-    return appointment.status in HOLDS_CAPACITY and now < appointment.end
+    return lifecycle.link_active("customer", appointment, now)
+
+
+def _linked(loaded: _Loaded) -> links.LinkedAppointment:
+    return links.LinkedAppointment(loaded.catalog, loaded.appointment, loaded.details)
 
 
 def _load(deps: CustomerDeps, token: str, now: datetime) -> _Loaded:

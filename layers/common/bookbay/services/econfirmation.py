@@ -26,9 +26,9 @@ from typing import Protocol
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import Appointment, CustomerProfile, PreferredChannel
 from bookbay.domain.catalog import Address, Catalog, Channel
+from bookbay.domain.effects import NewLink
 from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import InvalidTransition, NotFound, StaleWrite
-from bookbay.models.appointments import LinkTokenItem
 from bookbay.observability import logger
 from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment
 from bookbay.repositories.catalog import CatalogRepository
@@ -73,7 +73,7 @@ class Prepared:
 
     sent: Sent
     message: OutboundMessage | None
-    link: LinkTokenItem | None
+    link: NewLink | None
 
 
 def prepare(

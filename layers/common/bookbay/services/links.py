@@ -11,19 +11,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
+from bookbay.domain import lifecycle
 from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog, ShopSettings
+from bookbay.domain.effects import NewLink
 from bookbay.domain.ids import new_link_token
 from bookbay.exceptions import LinkInactive, LinkNotFound, ShopNotConfigured
-from bookbay.models import keys
-from bookbay.models.appointments import LinkTokenItem
 from bookbay.repositories.appointments import AppointmentRepository, StoredAppointment
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services.notifications import AppointmentDetails, appointment_details
 
-LinkKind = Literal["customer", "staff", "review"]
+LinkKind = lifecycle.LinkKind
 PATHS: dict[LinkKind, str] = {"customer": "/c/", "staff": "/s/", "review": "/r/"}
 # How long a token record is kept after the appointment ends (it stops working earlier: a staff
 # link once the appointment is past or cancelled, a customer link at check-in or cancellation).
@@ -46,17 +45,11 @@ def public_base_url(configured: str, settings: ShopSettings) -> str:
 
 def new_link(
     base_url: str, kind: LinkKind, appointment_id: str, appointment_end: datetime
-) -> tuple[str, LinkTokenItem]:
-    """The URL to put in a message and the token item to write (in the same transaction)."""
+) -> tuple[str, NewLink]:
+    """The URL to put in a message and the token to write (in the same transaction)."""
     raw, token_hash = new_link_token()
-    item = LinkTokenItem(
-        keys.token_pk(token_hash),
-        keys.TOKEN_SK,
-        kind=kind,
-        appointment_id=appointment_id,
-        expires_at=appointment_end + KEEP_AFTER_END[kind],
-    )
-    return f"{base_url}{PATHS[kind]}{raw}", item
+    link = NewLink(token_hash, kind, appointment_id, appointment_end + KEEP_AFTER_END[kind])
+    return f"{base_url}{PATHS[kind]}{raw}", link
 
 
 # What a link token in a URL may look like (anything else is not looked up)

@@ -1,19 +1,16 @@
 """Reminders: one one-time EventBridge Scheduler schedule per appointment, and sending them.
 
 Scheduling. Each appointment has at most one schedule, named ``reminder-<appointment id>``
-(``keys.reminder_schedule``): created or replaced when the appointment becomes confirmed or is
-moved, deleted when it is cancelled or checked in (``ActionAfterCompletion: DELETE`` removes it
-once fired). It invokes the reminder function with ``{"reminder": <id>, "sequence": <n>}``, n
-being the appointment's ``sequence`` when scheduled. The time is ``domain.reminders.reminder_at``
-(N business days before drop-off at the shop's local reminder time; none inside that window).
-
-The schedule is written AFTER the transaction that changed the appointment commits (a schedule
-cannot be part of a DynamoDB transaction). ``update_reminder`` never raises: if the Scheduler
-call fails the change stands (the customer has their confirmation), and the failure is logged
-as an error with the metric ``ReminderScheduleFailed`` (alarm on it; staff can still send the
-e-confirmation by hand). Writing the schedule request through the outbox instead would make it
-survive a crash between the commit and the call, at the cost of another stream consumer; the
-window is one API call long, so the log + metric is the trade-off taken.
+(``domain.effects.reminder_schedule``). Every transition whose row in the lifecycle table
+(``domain.lifecycle``) has the ``sync_reminder`` effect writes a ``reminder.sync`` effect in its
+own transaction; the outbox worker applies it with ``schedule_reminder``, which makes the schedule
+match the appointment as it is then: created or replaced while it is confirmed
+(``lifecycle.REMINDER_DUE_IN``), deleted otherwise (``ActionAfterCompletion: DELETE`` removes it
+once fired). A failing Scheduler fails the effect, which the worker retries: the reminder is late,
+never lost, and applying the effect twice changes nothing. The schedule invokes the reminder
+function with ``{"reminder": <id>, "sequence": <n>}``, n being the appointment's ``sequence``.
+The time is ``domain.reminders.reminder_at`` (N business days before drop-off at the shop's
+local reminder time; none inside that window).
 
 Sending. The schedule is only a wake-up call: ``send_reminder`` re-reads the appointment and
 sends only while it is still due -- confirmed, not started, reminders still on, and still the
@@ -30,21 +27,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from bookbay.adapters.scheduler import EventBridgeScheduler, Scheduler, ScheduleTarget
 from bookbay.config import SchedulingConfig
 from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog
+from bookbay.domain.effects import reminder_schedule
+from bookbay.domain.lifecycle import REMINDER_DUE_IN
 from bookbay.domain.reminders import reminder_at
-from bookbay.models import keys
-from bookbay.observability import logger, metrics
+from bookbay.observability import logger
 from bookbay.repositories.customer_messages import ReminderReceipt, WriteOutcome
 from bookbay.services.econfirmation import MessageDeps, prepare_message
 
 REMINDER_EVENT_KEY = "reminder"
 SEQUENCE_EVENT_KEY = "sequence"
-SCHEDULE_FAILED_METRIC = "ReminderScheduleFailed"
 
 Outcome = Literal["sent", "no_message", "not_due", "stale", "already_sent", "gone"]
 
@@ -67,7 +62,7 @@ class ReminderScheduling:
 def reminder_time(appointment: Appointment, catalog: Catalog, now: datetime) -> datetime | None:
     """When the appointment's reminder should fire as it is now (None: it should have none)."""
     location = catalog.location(appointment.location_id)
-    if appointment.status != "confirmed" or location is None:
+    if appointment.status not in REMINDER_DUE_IN or location is None:
         return None
     return reminder_at(appointment.start, location, catalog.shop.settings, now)
 
@@ -75,43 +70,26 @@ def reminder_time(appointment: Appointment, catalog: Catalog, now: datetime) -> 
 def schedule_reminder(
     scheduling: ReminderScheduling, appointment: Appointment, catalog: Catalog, now: datetime
 ) -> datetime | None:
-    """Create or replace the appointment's reminder schedule; where it should have none (not
-    confirmed, reminders off, inside the window) delete any earlier one. Returns the UTC time
-    scheduled (None: none). Scheduler errors propagate."""
+    """The ``reminder.sync`` effect: create or replace the appointment's reminder schedule; where
+    it should have none (not confirmed, reminders off, inside the window) delete any earlier one.
+    Returns the UTC time scheduled (None: none). Scheduler errors propagate (the worker retries)."""
     at = reminder_time(appointment, catalog, now)
-    name = keys.reminder_schedule(appointment.id)
+    name = reminder_schedule(appointment.id)
     if at is None:
         scheduling.scheduler.delete(name)
-        return None
-    payload = {REMINDER_EVENT_KEY: appointment.id, SEQUENCE_EVENT_KEY: appointment.sequence}
-    scheduling.scheduler.schedule_once(name, at, scheduling.target_arn, payload)
-    return at
-
-
-def cancel_reminder(scheduling: ReminderScheduling, appointment_id: str) -> None:
-    """Delete the appointment's reminder schedule (none: nothing to do). Scheduler errors propagate."""
-    scheduling.scheduler.delete(keys.reminder_schedule(appointment_id))
-
-
-def update_reminder(
-    scheduling: ReminderScheduling, appointment: Appointment, catalog: Catalog, now: datetime
-) -> bool:
-    """After a change of ``appointment`` has committed: schedule, move or delete its reminder to
-    match it (any status: confirmed -> scheduled, cancelled / checked in / ... -> deleted).
-
-    Never raises: a failure is logged with the ``ReminderScheduleFailed`` metric and returns False.
-    """
-    try:
-        at = schedule_reminder(scheduling, appointment, catalog, now)
-    except Exception:
-        logger.exception("reminder schedule failed", extra={"appointment_id": appointment.id})
-        metrics.add_metric(name=SCHEDULE_FAILED_METRIC, unit=MetricUnit.Count, value=1)
-        return False
+    else:
+        payload = {REMINDER_EVENT_KEY: appointment.id, SEQUENCE_EVENT_KEY: appointment.sequence}
+        scheduling.scheduler.schedule_once(name, at, scheduling.target_arn, payload)
     logger.info(
         "reminder scheduled" if at else "no reminder",
         extra={"appointment_id": appointment.id, "at": at.isoformat() if at else None},
     )
-    return True
+    return at
+
+
+def cancel_reminder(scheduling: ReminderScheduling, appointment_id: str) -> None:
+    """Delete the reminder schedule of an appointment that is gone (none: nothing to do)."""
+    scheduling.scheduler.delete(reminder_schedule(appointment_id))
 
 
 # ------------------------------------------------------------------------------ sending
@@ -121,7 +99,7 @@ def send_reminder(deps: MessageDeps, appointment_id: str, sequence: int, now: da
     appointment = deps.appointments.get(appointment_id)
     if appointment is None:
         return _outcome("gone", appointment_id)
-    if appointment.status != "confirmed" or appointment.start <= now:
+    if appointment.status not in REMINDER_DUE_IN or appointment.start <= now:
         return _outcome("not_due", appointment_id)
     if appointment.sequence != sequence:
         return _outcome("stale", appointment_id)
@@ -133,7 +111,7 @@ def send_reminder(deps: MessageDeps, appointment_id: str, sequence: int, now: da
         return _outcome("no_message", appointment_id)  # the customer prefers a call
     written = deps.messages.write(
         appointment,
-        statuses=("confirmed",),
+        statuses=tuple(REMINDER_DUE_IN),
         message=prepared.message,
         link=prepared.link,
         receipt=ReminderReceipt(sequence, prepared.sent.channel or "phone"),

@@ -3,14 +3,15 @@ review (the shop's ``review_requests``: ``enabled``, ``review_url``, ``steps_day
 the review site's link and a fresh ``/r/<token>`` page ("I left a review", "Stop these e-mails").
 The states and step times are in ``bookbay.domain.review_requests``.
 
-Starting (``start_for_completed``, called by the admin ``complete`` action after it commits).
-Nothing starts while ``review_requests.enabled`` is off, while the customer has an active
-sequence (one at a time), or once they opted out (never again). Otherwise step 1's one-time
-EventBridge Scheduler schedule (``review-<id>-1``, ActionAfterCompletion DELETE) is created FIRST
+Starting (``start_for_completed``: the ``review.start`` effect that the ``complete`` transition
+writes in its own transaction, applied by the outbox worker with retries). Nothing starts while
+``review_requests.enabled`` is off, while the customer has an active sequence
+(one at a time), or once they opted out (never again). Otherwise step 1's one-time EventBridge
+Scheduler schedule (``review-<id>-1``, ActionAfterCompletion DELETE) is created FIRST
 and the request written after it: a schedule whose request was never written finds nothing and
 sends nothing, whereas a request written without its schedule would stay active for ever and keep
-the customer from later sequences. It never raises: a failure is logged with the metric
-``ReviewRequestStartFailed`` and the appointment stays completed.
+the customer from later sequences. A failure raises, and the worker applies the effect again
+later: the review requests of a completed visit are delayed by an outage, never lost.
 
 Sending (``send_step``, the review-request function's work when a schedule fires with
 ``{"review_request": <id>, "step": <n>}``). The schedule is only a wake-up call: the request is
@@ -23,9 +24,10 @@ step's schedule is created after that commits; if that fails the invocation fail
 finds step n sent and creates the next schedule again (creating a schedule is idempotent by name).
 
 Ending. The customer's page ends the sequence as ``done`` or ``opted_out`` (an opt-out also
-marks the customer, so no later sequence starts); staff ``stop`` it. The next step's schedule is
-then deleted, best effort: the sender re-reads the request, so a schedule left behind sends
-nothing. GET of the page never changes anything (mail scanners fetch links).
+marks the customer, so no later sequence starts); staff ``stop`` it. The end is written with a
+``review.unschedule`` effect that deletes the next step's schedule (applied by the outbox worker,
+with retries; the sender re-reads the request anyway, so a schedule left behind sends nothing).
+GET of the page never changes anything (mail scanners fetch links).
 """
 
 from __future__ import annotations
@@ -37,15 +39,16 @@ from typing import Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 
 from bookbay.adapters.scheduler import EventBridgeScheduler, Scheduler, ScheduleTarget
+from bookbay.domain import effects
 from bookbay.domain import review_requests as domain
 from bookbay.domain.audit import CUSTOMER, SYSTEM, Actor, diff
 from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog, Location, Service, Shop
+from bookbay.domain.effects import Effect
 from bookbay.domain.ids import new_id
 from bookbay.domain.messages import OutboundMessage
 from bookbay.domain.review_requests import ReviewRequest, ReviewStatus
 from bookbay.exceptions import LinkInactive, NotFound, StaleWrite
-from bookbay.models import keys
 from bookbay.observability import logger, metrics
 from bookbay.repositories.appointments import AppointmentRepository
 from bookbay.repositories.audit import entry
@@ -63,7 +66,6 @@ from bookbay.templates import render
 
 REQUEST_EVENT_KEY = "review_request"
 STEP_EVENT_KEY = "step"
-START_FAILED_METRIC = "ReviewRequestStartFailed"
 SCHEDULE_FAILED_METRIC = "ReviewScheduleFailed"
 LINK_KIND: links.LinkKind = "review"
 WRITE_ATTEMPTS = 2  # a page's write that lost a race is tried once more on what is stored now
@@ -117,22 +119,22 @@ class ReviewDeps:
 
 @dataclass(frozen=True)
 class ReviewPageDeps:
-    """The /r/<token> pages: the link's appointment and catalog, the requests, and the scheduler
-    (only to delete the next step's schedule when the customer ends the sequence)."""
+    """The /r/<token> pages: the link's appointment and catalog, and the requests."""
 
     appointments: AppointmentRepository
     catalog: CatalogRepository
     requests: ReviewRequestRepository
-    scheduler: Scheduler
 
 
 # ------------------------------------------------------------------------------ starting
 def start_for_completed(
     deps: ReviewDeps, appointment: Appointment, catalog: Catalog, actor: Actor, now: datetime
 ) -> ReviewRequest | None:
-    """Put the customer of the just completed ``appointment`` in the review-request queue and
-    schedule step 1 (see the module docstring). None when nothing started: review requests off,
-    the customer busy with another sequence or opted out, or a failure (logged, never raised)."""
+    """Put the customer of the completed ``appointment`` in the review-request queue and schedule
+    step 1 (the ``review.start`` effect of ``complete``; see the module docstring). None when
+    nothing starts: review requests off, the appointment no longer completed, the customer busy
+    with another sequence or opted out. Scheduler and table errors propagate: the outbox worker
+    retries the effect, and starting twice is harmless (the request's id is the appointment's)."""
     settings = catalog.shop.settings.review_requests
     if not settings.enabled:
         logger.info("review requests off", extra={"appointment_id": appointment.id})
@@ -143,12 +145,7 @@ def start_for_completed(
             extra={"appointment_id": appointment.id, "status": appointment.status},
         )
         return None
-    try:
-        return _start(deps, appointment, catalog, actor, now)
-    except Exception:
-        logger.exception("review request not started", extra={"appointment_id": appointment.id})
-        metrics.add_metric(name=START_FAILED_METRIC, unit=MetricUnit.Count, value=1)
-        return None
+    return _start(deps, appointment, catalog, actor, now)
 
 
 def _start(
@@ -189,10 +186,10 @@ def _start(
         # ours to delete only when that request is past step 1 or over.
         existing = deps.requests.get(request.id)
         if existing is None or existing.next_step != 1:
-            _unschedule_quietly(deps.scheduling.scheduler, request.id, 1)
+            unschedule_step(deps.scheduling.scheduler, request.id, 1)
     elif outcome == "customer_unavailable":
         # Another sequence started (or the customer opted out) meanwhile: our schedule is ours alone.
-        _unschedule_quietly(deps.scheduling.scheduler, request.id, 1)
+        unschedule_step(deps.scheduling.scheduler, request.id, 1)
     if outcome != "started":
         logger.info(f"review request not started: {outcome}", extra={"appointment_id": appointment.id})
         return None
@@ -425,13 +422,12 @@ def mark_done(deps: ReviewPageDeps, token: str, now: datetime) -> ReviewView:
             CUSTOMER, "review_request.done", now, diff({"status": request.status}, {"status": "done"})
         )
         try:
-            stored = deps.requests.end(request, done, audit)
+            stored = deps.requests.end(request, done, audit, _unschedule(request, now))
         except StaleWrite:
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
             request = _reload(deps, request.id)
             continue
-        _unschedule_quietly(deps.scheduler, request.id, request.next_step)
         logger.info("review request done", extra={"request_id": request.id})
         return _view(details, stored, "done")
     raise AssertionError("unreachable")  # pragma: no cover
@@ -476,9 +472,7 @@ def _opt_out(
         audit = entry(
             CUSTOMER, "review_request.opt_out", now, diff({"status": active.status}, {"status": "opted_out"})
         )
-        stored = deps.requests.end(active, opted_out, audit)
-        _unschedule_quietly(deps.scheduler, active.id, active.next_step)
-        return stored
+        return deps.requests.end(active, opted_out, audit, _unschedule(active, now))
     audit = entry(CUSTOMER, "review_request.opt_out", now, note="Never ask this customer for a review again.")
     deps.requests.opt_out_customer(state, now, audit, subject_request_id=page_request.id)
     return None
@@ -525,18 +519,17 @@ def list_requests(
 
 
 def stop(
-    requests: ReviewRequestRepository, scheduler: Scheduler, request_id: str, actor: Actor, now: datetime
+    requests: ReviewRequestRepository, request_id: str, actor: Actor, now: datetime
 ) -> StoredReviewRequest:
-    """Staff stop an active sequence: ``stopped``, audited, and its next schedule deleted (best
-    effort). ReviewRequestNotFound (404); InvalidTransition (409) when it is not active;
+    """Staff stop an active sequence: ``stopped``, audited, and its next schedule deleted (an
+    effect of the same write). ReviewRequestNotFound (404); InvalidTransition (409) when it is not active;
     StaleWrite (409) when it changed while being stopped."""
     request = requests.get(request_id)
     if request is None:
         raise ReviewRequestNotFound("There is no review request with this id.")
     stopped = domain.end(request, "stopped", now, by="staff", reason=domain.STOPPED_BY_STAFF)
     audit = entry(actor, "review_request.stop", now, diff({"status": request.status}, {"status": "stopped"}))
-    stored = requests.end(request, stopped, audit)
-    _unschedule_quietly(scheduler, request.id, request.next_step)
+    stored = requests.end(request, stopped, audit, _unschedule(request, now))
     logger.info("review request stopped by staff", extra={"request_id": request.id})
     return stored
 
@@ -553,7 +546,7 @@ def _payload(request_id: str, step: int) -> dict[str, Any]:
 
 
 def _schedule(scheduling: ReminderScheduling, request_id: str, step: int, at: datetime) -> None:
-    name = keys.review_schedule(request_id, step)
+    name = effects.review_schedule(request_id, step)
     scheduling.scheduler.schedule_once(name, at, scheduling.target_arn, _payload(request_id, step))
 
 
@@ -569,11 +562,13 @@ def _schedule_next(deps: ReviewDeps, request_id: str, step: int, at: datetime) -
     logger.info("review step scheduled", extra={"request_id": request_id, "step": step, "at": at.isoformat()})
 
 
-def _unschedule_quietly(scheduler: Scheduler, request_id: str, step: int | None) -> None:
-    """Delete step ``step``'s schedule (the only one a running sequence has), best effort."""
-    if step is None:
-        return
-    try:
-        scheduler.delete(keys.review_schedule(request_id, step))
-    except Exception:  # the sender re-reads the request: a schedule left behind sends nothing
-        logger.exception("review schedule not deleted", extra={"request_id": request_id, "step": step})
+def _unschedule(request: ReviewRequest, now: datetime) -> list[Effect]:
+    """The effect that deletes the schedule of the step an ending sequence still waits for."""
+    step = request.next_step
+    return [effects.review_unschedule(request.id, step, now)] if step is not None else []
+
+
+def unschedule_step(scheduler: Scheduler, request_id: str, step: int) -> None:
+    """The ``review.unschedule`` effect: delete step ``step``'s schedule (none: nothing to do).
+    Scheduler errors propagate (the worker retries)."""
+    scheduler.delete(effects.review_schedule(request_id, step))

@@ -1,15 +1,11 @@
 """Staff actions from the store notification e-mail (``/s/<token>``): see the appointment, confirm
 it, or move it to another free time.
 
-Showing changes nothing (mail scanners fetch links). A link works while its appointment is active:
-it still holds its time (requested, confirmed or reschedule requested) and that time has not come
-yet. Confirm and reschedule write the appointment, the capacity it moves, a fresh customer manage
-link and the customer's message in one transaction; confirming twice sends nothing the second time.
-
-Confirm sends the e-confirmation by the customer's preferred channel (phone: none, SMS, e-mail;
-``services.econfirmation``); reschedule e-mails the new time. Once the change has committed, the
-appointment's reminder schedule is created or moved (``services.reminders.update_reminder``,
-which logs and counts a Scheduler failure rather than undo the change).
+Showing changes nothing (mail scanners fetch links). A link works while its appointment is active
+(``domain.lifecycle.link_active``: it still holds its time and that time has not come yet).
+Confirm and reschedule are the lifecycle's (``services.lifecycle``): the appointment, the capacity
+it moves, a fresh customer manage link, the customer's message and the reminder's effect in one
+transaction; confirming twice sends nothing the second time (the page says it was confirmed).
 """
 
 from __future__ import annotations
@@ -19,39 +15,32 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Literal
 
-from bookbay.domain.audit import AuditEntry
-from bookbay.domain.availability import (
-    AvailableSlot,
-    SlotUsage,
-    bookable_slots,
-    day_bounds_utc,
-    earliest_start,
-    horizon_last_day,
-    required_slots,
-)
-from bookbay.domain.booking import HOLDS_CAPACITY, Appointment
+from bookbay.domain import lifecycle
+from bookbay.domain.audit import Actor
+from bookbay.domain.availability import AvailableSlot, SlotUsage, bookable_slots, day_bounds_utc
+from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog, Channel
 from bookbay.exceptions import (
     AppointmentTypeNotOffered,
     InvalidInput,
+    InvalidTransition,
+    SlotNoLongerBookable,
     SlotUnavailable,
-    StaleWrite,
     ZipNotServed,
 )
 from bookbay.observability import logger
-from bookbay.repositories.appointments import AppointmentRepository, TokenExpiry
+from bookbay.repositories.appointments import AppointmentRepository
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.catalog import CatalogRepository
-from bookbay.services import econfirmation, links
+from bookbay.services import lifecycle as appointments_service
+from bookbay.services import links
 from bookbay.services.econfirmation import ProfileSource
-from bookbay.services.notifications import (
-    AppointmentDetails,
-    appointment_details,
-    rescheduled_message,
-)
-from bookbay.services.reminders import ReminderScheduling, update_reminder
+from bookbay.services.lifecycle import Ask, LifecycleDeps
+from bookbay.services.notifications import AppointmentDetails, appointment_details
 
 LINK_KIND: links.LinkKind = "staff"
+# Who acts through the store's e-mail link (the audit trail names no one: the link is the key).
+STAFF_LINK = Actor(kind="staff", email=None, sub=None)
 PICKER_DAYS = 14
 # new_link_token() makes 32 URL-safe characters; anything else cannot be a token.
 
@@ -65,7 +54,10 @@ class StaffDeps:
     availability: AvailabilityRepository
     public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
     customers: ProfileSource | None = None  # the preferred channel (None: e-mail)
-    reminders: ReminderScheduling | None = None  # None: no reminder schedules
+
+    @property
+    def lifecycle(self) -> LifecycleDeps:
+        return LifecycleDeps(self.catalog, self.appointments, self.customers, self.public_base_url)
 
 
 @dataclass(frozen=True)
@@ -103,49 +95,28 @@ def confirm(deps: StaffDeps, token: str, now: datetime) -> StaffView:
     return confirm_loaded(deps, _load(deps, token, now), now)
 
 
-def confirm_loaded(
-    deps: StaffDeps, loaded: _Loaded, now: datetime, audit: AuditEntry | None = None
-) -> StaffView:
-    """Confirm the appointment (``loaded`` by its link or, by staff in the admin API, by id):
-    the e-confirmation by the preferred channel, the reminder scheduled. Already confirmed:
-    nothing changes (outcome ``already_confirmed``)."""
+def confirm_loaded(deps: StaffDeps, loaded: _Loaded, now: datetime, actor: Actor = STAFF_LINK) -> StaffView:
+    """Confirm the appointment (``loaded`` by its link): the e-confirmation by the preferred
+    channel, the reminder's effect. Already confirmed (before or meanwhile): nothing changes
+    (outcome ``already_confirmed``)."""
     appointment = loaded.appointment
     if appointment.status == "confirmed":
         return StaffView(loaded.details, outcome="already_confirmed")
-    confirmed = appointment.model_copy(update={"status": "confirmed"})
-    prepared = econfirmation.prepare(
-        "confirmation",
-        loaded.catalog,
-        confirmed,
-        preferred=econfirmation.preferred_channel(deps.customers, appointment),
-        vehicle_label=loaded.details.vehicle_label,
-        address=loaded.details.address,
-        base_url=_base_url(deps, loaded.catalog),
-        now=now,
-    )
-    messages = [prepared.message] if prepared.message is not None else []
-    manage_links = [prepared.link] if prepared.link is not None else []
     try:
-        stored = deps.appointments.confirm(appointment, messages, links=manage_links, now=now, audit=audit)
-    except StaleWrite:
+        applied = appointments_service.apply(
+            deps.lifecycle, appointment, Ask("confirm", actor), now, linked=loaded
+        )
+    except InvalidTransition:
         again = deps.appointments.get(appointment.id)
         if again is None or again.status != "confirmed":
             raise
         logger.info("staff confirm: confirmed meanwhile", extra={"appointment_id": appointment.id})
         return StaffView(_details(loaded.catalog, again, loaded.details), outcome="already_confirmed")
-    logger.info(
-        "staff confirm",
-        extra={
-            "appointment_id": appointment.id,
-            "channel": prepared.sent.channel,
-            "message_id": prepared.sent.message_id,
-        },
-    )
-    _update_reminder(deps, loaded.catalog, stored, now)
+    sent = applied.sent
     return StaffView(
-        _details(loaded.catalog, stored, loaded.details),
+        _details(loaded.catalog, applied.appointment, loaded.details),
         outcome="confirmed",
-        message_channel=prepared.sent.channel,
+        message_channel=sent.channel if sent else None,
     )
 
 
@@ -160,79 +131,25 @@ def reschedule(deps: StaffDeps, token: str, start_text: str, now: datetime) -> S
 
 
 def reschedule_loaded(
-    deps: StaffDeps,
-    loaded: _Loaded,
-    start_text: str,
-    now: datetime,
-    *,
-    token: str | None = None,
-    audit: AuditEntry | None = None,
+    deps: StaffDeps, loaded: _Loaded, start_text: str, now: datetime, *, token: str
 ) -> StaffView:
-    """``reschedule`` of an appointment loaded by its staff link (``token``, whose expiry follows
-    the new end) or by id (the admin API, with its ``audit`` entry)."""
-    appointment, details = loaded.appointment, loaded.details
-    settings = loaded.catalog.shop.settings
-    given = _parse_start(start_text)
-    # Compared before any conversion (as the booking does): a start centuries away must not
-    # overflow the arithmetic below. Past the horizon or too soon: the picker again.
-    if given < earliest_start(settings, now) or given > now + timedelta(days=settings.horizon_days + 1):
-        return StaffView(details, outcome="slot_gone", days=_picker(deps, loaded, now))
-    start = given.astimezone(details.zone)
-    slots = required_slots(details.location, details.service, settings, start)
-    if slots is None:
-        raise InvalidInput(
-            "That is not a start time of this location for this service; pick one from the list."
-        )
-    if start == appointment.start:
-        raise InvalidInput("That is the appointment's current time; pick another one.")
-    if start < earliest_start(settings, now) or start.date() > horizon_last_day(
-        details.location, settings, now
-    ):
-        return StaffView(details, outcome="slot_gone", days=_picker(deps, loaded, now))
-    end = (start + timedelta(minutes=details.service.duration_minutes)).astimezone(details.zone)
-    base = _base_url(deps, loaded.catalog)
-    manage_url, manage_link = links.new_link(base, "customer", appointment.id, end)
-    moved = appointment.model_copy(update={"status": "confirmed", "start": start, "end": end})
-    message = rescheduled_message(
-        loaded.catalog,
-        moved,
-        previous_start=appointment.start,
-        vehicle_label=details.vehicle_label,
-        manage_url=manage_url,
-        now=now,
-        address=details.address,
-    )
+    """``reschedule`` of an appointment loaded by its staff link ``token`` (whose expiry follows
+    the new end)."""
+    ask = Ask("reschedule", STAFF_LINK, start=_parse_start(start_text), staff_token=token)
     try:
-        stored = deps.appointments.reschedule(
-            appointment,
-            slots,
-            start,
-            end,
-            details.location.capacity_per_slot,
-            [message],
-            links=[manage_link],
-            token_expiry=TokenExpiry(token, end + links.KEEP_AFTER_END[LINK_KIND]) if token else None,
-            now=now,
-            audit=audit,
-        )
+        applied = appointments_service.apply(deps.lifecycle, loaded.appointment, ask, now, linked=loaded)
+    except SlotNoLongerBookable:
+        return StaffView(loaded.details, outcome="slot_gone", days=_picker(deps, loaded, now))
     except SlotUnavailable:
-        logger.info("staff reschedule: slot taken", extra={"appointment_id": appointment.id})
-        return StaffView(details, outcome="slot_taken", days=_picker(deps, loaded, now))
-    logger.info("staff reschedule", extra={"appointment_id": appointment.id, "message_id": message.id})
-    _update_reminder(deps, loaded.catalog, stored, now)
-    return StaffView(_details(loaded.catalog, stored, details), outcome="rescheduled")
+        logger.info("staff reschedule: slot taken", extra={"appointment_id": loaded.appointment.id})
+        return StaffView(loaded.details, outcome="slot_taken", days=_picker(deps, loaded, now))
+    return StaffView(_details(loaded.catalog, applied.appointment, loaded.details), outcome="rescheduled")
 
 
 # ------------------------------------------------------------------------------ helpers
 def is_active(appointment: Appointment, now: datetime) -> bool:
     """A staff link works while the appointment holds its time and that time is still ahead."""
-    return appointment.status in HOLDS_CAPACITY and now < appointment.start
-
-
-def _update_reminder(deps: StaffDeps, catalog: Catalog, appointment: Appointment, now: datetime) -> None:
-    """After the commit: the reminder schedule follows the appointment (never raises)."""
-    if deps.reminders is not None:
-        update_reminder(deps.reminders, appointment, catalog, now)
+    return lifecycle.link_active("staff", appointment, now)
 
 
 def _load(deps: StaffDeps, token: str, now: datetime) -> _Loaded:
