@@ -4,6 +4,9 @@ Powertools idempotency keeps each key's first answer (in IdempotencyTable): a re
 body gets the same 201 again without booking twice; the same key with another body is a 422
 ``idempotency_key_reused``; a replay while the first request still runs is a 409
 ``request_in_progress``. Refusals (4xx) are not kept: retrying one runs the booking again.
+A record is keyed on a stable prefix, the verified caller and the key (bookbay.api.idempotency), never
+on the module's name: every container shares it, and another caller's replay of a key is a booking
+of its own, never the first caller's answer.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookbay.api.errors import error_responses
+from bookbay.api.idempotency import EVENT_KEY, KEY_PREFIX, caller_of
 from bookbay.api.resolver import make_resolver
 from bookbay.api.schemas import IDEMPOTENCY_KEY_PATTERN, AppointmentOut, BookingRequest, BookingResponse
 from bookbay.config import BookingConfig
@@ -50,7 +54,7 @@ availability_repo = AvailabilityRepository(config.table_name, config.region)
 tokens = VerificationTokens(secrets_manager_source(config.signing_key_secret_arn))
 persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table)
 idempotency = IdempotencyConfig(
-    event_key_jmespath="key",
+    event_key_jmespath=EVENT_KEY,
     payload_validation_jmespath="body",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
@@ -60,7 +64,8 @@ app = make_resolver()
 
 
 def _book(*, attempt: dict[str, Any], verification_token: str | None) -> dict[str, Any]:
-    """The booking for ``attempt`` = {key, body}: run once per key, its answer kept for replays."""
+    """The booking for ``attempt`` = {key, caller, body}: run once per key and caller, its answer kept
+    for replays."""
     result = booking.book(
         BookingRequest.model_validate(attempt["body"]),
         now=clock(),
@@ -76,7 +81,11 @@ def _book(*, attempt: dict[str, Any], verification_token: str | None) -> dict[st
 
 
 book_once: Callable[..., dict[str, Any]] = idempotent_function(
-    _book, data_keyword_argument="attempt", persistence_store=persistence, config=idempotency
+    _book,
+    data_keyword_argument="attempt",
+    persistence_store=persistence,
+    config=idempotency,
+    key_prefix=KEY_PREFIX,
 )
 
 
@@ -124,11 +133,14 @@ def create_appointment(
         ),
     ] = None,
 ) -> Response[BookingResponse]:
+    verification_token = _bearer(authorization)
+    attempt = {
+        "key": idempotency_key,
+        "caller": caller_of(verification_token, tokens, clock()),
+        "body": request.model_dump(mode="json"),
+    }
     try:
-        answer = book_once(
-            attempt={"key": idempotency_key, "body": request.model_dump(mode="json")},
-            verification_token=_bearer(authorization),
-        )
+        answer = book_once(attempt=attempt, verification_token=verification_token)
     except IdempotencyValidationError as exc:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different booking; use a new key for a new booking."
