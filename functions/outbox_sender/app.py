@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,6 +21,7 @@ from bookbay.wiring import outbox_delivery
 config = OutboxSenderConfig.from_env()
 delivery = outbox_delivery(config)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
 
 
 def _count(kind: str, outcome: str) -> str:
@@ -29,7 +31,7 @@ def _count(kind: str, outcome: str) -> str:
 
 def _record(record: DynamoDBRecord, own_arn: str) -> None:
     image = (record.dynamodb.new_image if record.dynamodb else None) or {}
-    now = datetime.now(UTC)
+    now = clock()
     if "message_id" in image:
         _count("Outbox", delivery.deliver(str(image["message_id"]), now, retry_target_arn=own_arn))
     elif "effect_id" in image:
@@ -44,20 +46,20 @@ def _record(record: DynamoDBRecord, own_arn: str) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     own_arn = context.invoked_function_arn  # retry wake-ups come back here
     if RETRY_EVENT_KEY in event:
-        now = datetime.now(UTC)
+        now = clock()
         return {
             "outcome": _count(
                 "Outbox", delivery.deliver(str(event[RETRY_EVENT_KEY]), now, retry_target_arn=own_arn)
             )
         }
     if EFFECT_RETRY_EVENT_KEY in event:
-        outcome = delivery.apply_effect(
-            str(event[EFFECT_RETRY_EVENT_KEY]), datetime.now(UTC), retry_target_arn=own_arn
-        )
+        outcome = delivery.apply_effect(str(event[EFFECT_RETRY_EVENT_KEY]), clock(), retry_target_arn=own_arn)
         return {"outcome": _count("Effect", outcome)}
     if event.get("detail-type") == "Scheduled Event":  # the sweep: the rule's time is "now"
-        swept_at = datetime.fromisoformat(str(event.get("time") or datetime.now(UTC).isoformat()))
+        swept_at = datetime.fromisoformat(str(event.get("time") or clock().isoformat()))
         return {"swept": delivery.sweep(swept_at, retry_target_arn=own_arn)}
-    return process_partial_response(
-        event=event, record_handler=lambda r: _record(r, own_arn), processor=processor, context=context
-    )
+
+    def handle(record: DynamoDBRecord) -> None:  # Powertools passes the record by this name
+        _record(record, own_arn)
+
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

@@ -60,6 +60,7 @@ class Stack:
     provisioned: Provisioned
     functions: dict[str, FunctionSpec]
     calls: dict[str, set[str]] = field(default_factory=dict)
+    _worker: ModuleType | None = None
 
     def env(self, logical_id: str) -> dict[str, str]:
         return dict(self.functions[logical_id].environment)
@@ -95,6 +96,12 @@ class Stack:
 
         vars(module)["lambda_handler"] = recorded
         return module
+
+    def outbox_worker(self) -> ModuleType:
+        """The outbox sender, loaded once per test (its adapters can be patched for faults)."""
+        if self._worker is None:
+            self._worker = self.load("outbox_sender", "OutboxSenderFunction")
+        return self._worker
 
     def record(self, action: str) -> None:
         function = _current_function.get()
@@ -213,7 +220,7 @@ def docs_app(stack: Stack) -> ModuleType:
 
 @pytest.fixture
 def outbox_app(stack: Stack) -> ModuleType:
-    return stack.load("outbox_sender", "OutboxSenderFunction")
+    return stack.outbox_worker()
 
 
 @pytest.fixture
@@ -256,6 +263,41 @@ def schedules(stack: Stack, prefix: str) -> dict[str, dict[str, Any]]:
         for name in names
         if name.startswith(prefix)
     }
+
+
+def apply_effects(stack: Stack, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Hand every pending effect (reminder schedules, review sequences) to the outbox worker as the
+    table's stream would (at ``now``, default the clock's), and return the effect items as they are
+    afterwards."""
+    pending = [
+        i for i in table_items(stack) if i["entity"]["S"] == "Effect" and i["status"]["S"] == "pending"
+    ]
+    if pending:
+        worker = stack.outbox_worker()
+        records = [
+            {
+                "eventID": f"effect-{index}",
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": REGION,
+                "dynamodb": {
+                    "Keys": {"PK": item["PK"], "SK": item["SK"]},
+                    "NewImage": item,
+                    "SequenceNumber": str(100 + index),
+                    "StreamViewType": "NEW_IMAGE",
+                },
+            }
+            for index, item in enumerate(pending)
+        ]
+        clock = worker.clock
+        worker.clock = clock if now is None else (lambda: now)
+        try:
+            answer = worker.lambda_handler({"Records": records}, FakeLambdaContext())
+        finally:
+            worker.clock = clock
+        assert answer == {"batchItemFailures": []}, answer
+    return [i for i in table_items(stack) if i["entity"]["S"] == "Effect"]
 
 
 def at_expression(moment: datetime) -> str:

@@ -16,7 +16,7 @@ from bookbay.models import keys
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.services.customers import set_do_not_service
-from tests.integration.conftest import REGION, Stack, outbox, schedules, table_items
+from tests.integration.conftest import REGION, Stack, apply_effects, outbox, schedules, table_items
 from tests.integration.test_booking_api import set_settings
 from tests.integration.test_staff_links import stored
 from tests.support import load_event, response_json, with_body, with_query
@@ -180,11 +180,13 @@ def test_confirm_check_in_complete_in_order_and_409_out_of_order(
     # the customer got the e-confirmation (e-mail: no profile on file) and the reminder is scheduled
     (mail,) = outbox(seeded, CONTACT.email)
     assert "confirmed" in mail["subject"]["S"]
+    apply_effects(seeded)
     assert set(schedules(seeded, "reminder-")) == {f"reminder-{a.id}"}
     assert refused(action(call, admin, a.id, "confirm")) == (409, "invalid_transition")
 
     checked_in = ok(action(call, admin, a.id, "check-in"))["appointment"]
     assert checked_in["status"] == "checked_in"
+    apply_effects(seeded)
     assert schedules(seeded, "reminder-") == {}
     assert set(slot_use(seeded).values()) == {0}  # the slot is free again
     assert refused(action(call, admin, a.id, "cancel")) == (409, "invalid_transition")
@@ -204,9 +206,11 @@ def test_cancel_frees_the_time_tells_the_customer_and_deletes_the_reminder(
 ) -> None:
     a = seed_appointment(catalog, local(day_ahead(), 10)).appointment
     ok(action(call, admin, a.id, "confirm"))
+    apply_effects(seeded)
     assert set(schedules(seeded, "reminder-")) == {f"reminder-{a.id}"}
     cancelled = ok(action(call, admin, a.id, "cancel", {"reason": "Customer called"}))["appointment"]
     assert (cancelled["status"], cancelled["cancellation_reason"]) == ("cancelled", "Customer called")
+    apply_effects(seeded)
     assert schedules(seeded, "reminder-") == {}
     assert set(slot_use(seeded).values()) == {0}
     subjects = [m["subject"]["S"] for m in outbox(seeded, CONTACT.email)]
@@ -323,6 +327,7 @@ def test_a_phone_booking_is_confirmed_texted_reminded_and_audited(
     assert (booked["status"], booked["source"], answer["warnings"]) == ("confirmed", "phone", [])
     (sms,) = outbox(seeded, "+15125550123")
     assert sms["channel"]["S"] == "sms" and "/c/" in sms["text"]["S"]
+    apply_effects(seeded)
     assert set(schedules(seeded, "reminder-")) == {f"reminder-{booked['id']}"}
     (entry,) = booked["history"]
     assert (entry["action"], entry["actor"]["sub"]) == ("book", STAFF_SUB)

@@ -22,7 +22,7 @@ from bookbay.models.booking import SlotItem
 from bookbay.models.customers import CustomerLookupItem
 from bookbay.repositories.booking import BookingRepository, CustomerLookup
 from bookbay.repositories.catalog import CatalogRepository
-from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
+from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack, apply_effects
 from tests.support import error_of, load_event, response_json, with_body
 
 pytestmark = pytest.mark.integration
@@ -205,7 +205,10 @@ def test_an_instant_booking_sends_the_e_confirmation_by_the_preferred_channel_an
     if preferred == "sms":
         assert len(to_customer[0]["text"]) <= 320  # short: two SMS segments at most
     assert len([m for m in outbox if m["channel"] == "email" and m["to_address"] not in (PHONE, EMAIL)]) == 1
-    # And its reminder is scheduled: 09:00 Austin time on Tuesday, the business day before
+    # And its reminder is scheduled (by the outbox worker, from the booking's effect): 09:00 Austin
+    # time on Tuesday, the business day before
+    (effect,) = apply_effects(seeded, NOW)
+    assert (effect["status"]["S"], json.loads(effect["body"]["S"])["subject"]) == ("done", appointment_id)
     client = boto3.client("scheduler", region_name=REGION)
     schedule = client.get_schedule(Name=f"reminder-{appointment_id}", GroupName=seeded.schedule_group)
     assert schedule["ScheduleExpression"] == "at(2026-11-24T15:00:00)"
@@ -214,6 +217,7 @@ def test_an_instant_booking_sends_the_e_confirmation_by_the_preferred_channel_an
 
 def test_a_requested_booking_has_no_reminder_yet(seeded: Stack, post: Post) -> None:
     created(post(body(preferred_channel="sms")))
+    assert apply_effects(seeded) == []  # a request has no reminder to sync
     client = boto3.client("scheduler", region_name=REGION)
     names = [s["Name"] for s in client.list_schedules(GroupName=seeded.schedule_group)["Schedules"]]
     assert [n for n in names if n.startswith("reminder-")] == []

@@ -402,7 +402,7 @@ def test_the_template_stream_mapping_is_read_as_declared(stack: LocalStack) -> N
         True,
     )
     assert mapping.filters == (
-        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["Outbox"]}}}},
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["Outbox", "Effect"]}}}},
     )
     assert mapping.on_failure_arn == queue_arn(stack, "OutboxDeadLetterQueue")
 
@@ -736,7 +736,8 @@ def test_the_scheduler_fires_due_schedules_once_and_deletes_them(
         assert not schedule_exists(stack, "reminder-due")
         assert schedule_exists(stack, "review-kept") and schedule_exists(stack, "reminder-later")
         assert http.post("/_local/scheduler/run", json={"until": "2026-11-24T09:00:00-06:00"}).json() == {
-            "fired": []
+            "fired": [],
+            "rules_fired": [],
         }
         assert len(received) == 2
         later = stack.scheduler.run_due(datetime(2026, 11, 24, 15, 0, 1, tzinfo=UTC))

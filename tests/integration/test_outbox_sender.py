@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import email
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -113,7 +113,9 @@ def test_a_failing_ses_delays_the_message_and_delivers_it_once_ses_recovers(
     assert stored(stack, "msg-email-0002").attempts == 2
 
 
-def test_our_own_failures_are_reported_per_record(outbox_app: Any, stack: Any, monkeypatch: Any) -> None:
+def test_a_scheduler_down_too_leaves_the_retry_to_the_sweep(
+    outbox_app: Any, stack: Any, monkeypatch: Any
+) -> None:
     class BrokenScheduler:
         def schedule_once(self, *args: Any) -> None:
             raise RuntimeError("scheduler unavailable")
@@ -126,9 +128,38 @@ def test_our_own_failures_are_reported_per_record(outbox_app: Any, stack: Any, m
     enqueue(stack, "msg-sms-0003", channel="sms")
     enqueue(stack, "msg-email-0003")
     response = outbox_app.lambda_handler(stream_event("msg-sms-0003", "msg-email-0003"), FakeLambdaContext())
-    assert response == {"batchItemFailures": [{"itemIdentifier": "101"}]}  # only the e-mail's record
-    assert stored(stack, "msg-email-0003").status == "pending"  # the stream will bring it back
+    # The e-mail's failure is recorded with its next due time: no wake-up could be scheduled, so the
+    # sweep delivers it then (the record itself succeeded: a stream retry would only repeat this)
+    assert response == {"batchItemFailures": []}
+    failed = stored(stack, "msg-email-0003")
+    assert (failed.status, failed.attempts, failed.gsi3pk) == ("pending", 1, "OUTBOX#DUE")
     assert stored(stack, "msg-sms-0003").status == "sent"
+    assert len(sent_sms()) == 1
+    # When SES is back and the sweep runs after the retry time, the e-mail goes, once
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=stack.sender_email)
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
+    sweep = {"detail-type": "Scheduled Event", "source": "aws.events", "time": later.isoformat()}
+    assert outbox_app.lambda_handler(sweep, FakeLambdaContext()) == {"swept": {"message_sent": 1}}
+    assert outbox_app.lambda_handler(sweep, FakeLambdaContext()) == {"swept": {}}
+    assert len(sent_emails()) == 1
+    assert stored(stack, "msg-email-0003").status == "sent"
+
+
+def test_our_own_failures_are_reported_per_record(outbox_app: Any, stack: Any, monkeypatch: Any) -> None:
+    claim = outbox_app.delivery.repo.claim
+
+    def table_down_for_email(message_id: str, now: datetime) -> Any:
+        if message_id == "msg-email-0004":
+            raise RuntimeError("table unavailable")
+        return claim(message_id, now)
+
+    monkeypatch.setattr(outbox_app.delivery.repo, "claim", table_down_for_email)
+    enqueue(stack, "msg-sms-0004", channel="sms")
+    enqueue(stack, "msg-email-0004")
+    response = outbox_app.lambda_handler(stream_event("msg-sms-0004", "msg-email-0004"), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "101"}]}  # only the e-mail's record
+    assert stored(stack, "msg-email-0004").status == "pending"  # the stream will bring it back
+    assert stored(stack, "msg-sms-0004").status == "sent"
     assert len(sent_sms()) == 1
 
 

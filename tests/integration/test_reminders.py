@@ -32,6 +32,7 @@ from tests.integration.conftest import (
     PUBLIC_BASE_URL,
     REGION,
     Stack,
+    apply_effects,
     at_expression,
     outbox,
     schedules,
@@ -116,8 +117,19 @@ def remind(app: Any, appointment_id: str, sequence: int) -> str:
     return outcome
 
 
-def confirm(staff_app: Any, call: Any, s: Seeded) -> str:
-    return assert_page(call(staff_app, event("staff_confirm", s.staff_token, "action=confirm")), 200)
+def confirm(stack: Stack, staff_app: Any, call: Any, s: Seeded) -> str:
+    """Staff confirm from the e-mailed link; the outbox worker then applies the change's effects."""
+    html = assert_page(call(staff_app, event("staff_confirm", s.staff_token, "action=confirm")), 200)
+    apply_effects(stack)
+    return html
+
+
+@pytest.fixture
+def scheduling(seeded: Stack) -> reminders.ReminderScheduling:
+    """Where the outbox worker puts reminder schedules."""
+    worker = seeded.outbox_worker()
+    scheduling: reminders.ReminderScheduling = worker.delivery.effects.reminders
+    return scheduling
 
 
 # ------------------------------------------------------------------------------ scheduling
@@ -129,7 +141,7 @@ def test_confirm_creates_one_schedule_at_the_reminder_time(
     s = seed_appointment(catalog, local(monday, 10))
     assert schedules(seeded, "reminder-") == {}
     # When staff confirm it
-    confirm(staff_app, call, s)
+    confirm(seeded, staff_app, call, s)
     # Then one schedule fires at 09:00 Austin time on the business day before, and deletes itself
     (schedule,) = schedules(seeded, "reminder-").values()
     assert schedule["Name"] == f"reminder-{s.appointment.id}"
@@ -138,7 +150,7 @@ def test_confirm_creates_one_schedule_at_the_reminder_time(
     assert schedule["ActionAfterCompletion"] == "DELETE"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     # invoking the reminder function, as the role Scheduler assumes, for this version of it
-    env = seeded.env("StaffLinksFunction")
+    env = seeded.env("OutboxSenderFunction")
     target = schedule["Target"]
     assert target["Arn"] == env["REMINDER_FUNCTION_ARN"] == seeded.functions["RemindersFunction"].arn
     assert target["RoleArn"] == env["SCHEDULER_ROLE_ARN"]
@@ -165,7 +177,7 @@ def test_a_friday_after_a_holiday_is_reminded_two_days_before(
         and (d - timedelta(days=1)).weekday() < 5
     )
     s = seed_appointment(catalog, local(day, 10))
-    confirm(staff_app, call, s)
+    confirm(seeded, staff_app, call, s)
     (schedule,) = schedules(seeded, "reminder-").values()
     expected = expected_reminder(catalog, day)
     assert expected.astimezone(CHICAGO).date() < day - timedelta(days=1)  # the closed day is skipped
@@ -178,11 +190,12 @@ def test_reschedule_replaces_the_schedule(
     # Given a confirmed Monday appointment and its reminder
     monday = a_monday(catalog)
     s = seed_appointment(catalog, local(monday, 10))
-    confirm(staff_app, call, s)
+    confirm(seeded, staff_app, call, s)
     # When staff move it to the Wednesday after
     wednesday = monday + timedelta(days=2)
     new_start = local(wednesday, 11)
     assert_page(call(staff_app, event("staff_reschedule", s.staff_token, start_form(new_start))), 200)
+    apply_effects(seeded)
     # Then it still has one schedule, at the new reminder time, for the new version
     (schedule,) = schedules(seeded, "reminder-").values()
     assert schedule["ScheduleExpression"] == at_expression(expected_reminder(catalog, wednesday))
@@ -200,34 +213,39 @@ def test_reschedule_of_a_requested_appointment_confirms_it_and_schedules_the_rem
     s = seed_appointment(catalog, local(monday, 10))
     tuesday = monday + timedelta(days=1)
     assert_page(call(staff_app, event("staff_reschedule", s.staff_token, start_form(local(tuesday, 9)))), 200)
+    apply_effects(seeded)
     (schedule,) = schedules(seeded, "reminder-").values()
     assert schedule["ScheduleExpression"] == at_expression(expected_reminder(catalog, tuesday))
 
 
 def test_inside_the_window_the_schedule_is_deleted_not_replaced(
-    seeded: Stack, staff_app: Any, call: Any, catalog: Catalog
+    seeded: Stack, staff_app: Any, call: Any, catalog: Catalog, scheduling: reminders.ReminderScheduling
 ) -> None:
     # Given a confirmed appointment with its reminder
     monday = a_monday(catalog)
     s = seed_appointment(catalog, local(monday, 10))
-    confirm(staff_app, call, s)
+    confirm(seeded, staff_app, call, s)
     assert len(schedules(seeded, "reminder-")) == 1
     appointment = AppointmentRepository(seeded.table_name, REGION).get(s.appointment.id)
     assert appointment is not None
     # When its schedule is brought up to date after its reminder time (as a change made then does)
     late = expected_reminder(catalog, monday) + timedelta(minutes=1)
     # Then no reminder is left: none is sent at once (the change's own message just went out)
-    assert reminders.schedule_reminder(staff_app.deps.reminders, appointment, catalog, late) is None
+    assert reminders.schedule_reminder(scheduling, appointment, catalog, late) is None
     assert schedules(seeded, "reminder-") == {}
 
 
 def test_cancel_and_check_in_delete_the_schedule_and_a_left_over_one_sends_nothing(
-    seeded: Stack, staff_app: Any, reminders_app: Any, call: Any, catalog: Catalog
+    seeded: Stack,
+    staff_app: Any,
+    reminders_app: Any,
+    call: Any,
+    catalog: Catalog,
+    scheduling: reminders.ReminderScheduling,
 ) -> None:
-    scheduling = staff_app.deps.reminders
     for status in ("cancelled", "checked_in"):
         s = seed_appointment(catalog, local(a_monday(catalog), 10))
-        confirm(staff_app, call, s)
+        confirm(seeded, staff_app, call, s)
         assert f"reminder-{s.appointment.id}" in schedules(seeded, "reminder-")
         # When the appointment is cancelled / checked in (its status written as those changes do)
         item = stored(s.appointment.id)
@@ -243,27 +261,53 @@ def test_cancel_and_check_in_delete_the_schedule_and_a_left_over_one_sends_nothi
         before = len(outbox(seeded))
         assert remind(reminders_app, s.appointment.id, 1) == "not_due"
         assert len(outbox(seeded)) == before
-        # And the change deletes it (cancel_reminder; update_reminder does the same for the status)
-        assert reminders.update_reminder(scheduling, appointment, catalog, datetime.now(UTC))
+        # And the change's reminder.sync effect deletes it (the status has no reminder)
+        assert reminders.schedule_reminder(scheduling, appointment, catalog, datetime.now(UTC)) is None
         assert f"reminder-{s.appointment.id}" not in schedules(seeded, "reminder-")
     s = seed_appointment(catalog, local(a_monday(catalog), 11))
-    confirm(staff_app, call, s)
+    confirm(seeded, staff_app, call, s)
     reminders.cancel_reminder(scheduling, s.appointment.id)
     reminders.cancel_reminder(scheduling, s.appointment.id)  # gone already: fine
     assert schedules(seeded, "reminder-") == {}
 
 
-def test_a_scheduler_failure_does_not_undo_the_confirmation(
-    seeded: Stack, staff_app: Any, call: Any, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+def test_a_scheduler_failure_delays_the_reminder_and_never_loses_or_repeats_it(
+    seeded: Stack,
+    staff_app: Any,
+    reminders_app: Any,
+    call: Any,
+    catalog: Catalog,
+    scheduling: reminders.ReminderScheduling,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("Scheduler is down")
 
-    monkeypatch.setattr(staff_app.deps.reminders.scheduler, "schedule_once", refuse)
-    s = seed_appointment(catalog, local(a_monday(catalog), 10))
-    html = confirm(staff_app, call, s)
-    assert "Confirmed" in html and stored(s.appointment.id).status == "confirmed"
-    assert len(outbox(seeded)) == 1 and schedules(seeded, "reminder-") == {}
+    # Given the Scheduler refusing every call
+    with monkeypatch.context() as down:
+        down.setattr(scheduling.scheduler, "schedule_once", refuse)
+        s = seed_appointment(catalog, local(a_monday(catalog), 10))
+        # When staff confirm: the confirmation stands and the customer is told
+        html = confirm(seeded, staff_app, call, s)
+        assert "Confirmed" in html and stored(s.appointment.id).status == "confirmed"
+        assert len(outbox(seeded)) == 1 and schedules(seeded, "reminder-") == {}
+        # and the reminder waits as an effect with its failed attempt recorded
+        (effect,) = [i for i in table_items(seeded) if i["entity"]["S"] == "Effect"]
+        assert (effect["status"]["S"], effect["attempts"]["N"]) == ("pending", "1")
+        assert effect["last_error"]["S"] == "RuntimeError" and "GSI3PK" in effect
+    # Then once the Scheduler is back, the next attempt creates the schedule, once
+    (effect,) = apply_effects(seeded)
+    assert (effect["status"]["S"], effect["attempts"]["N"]) == ("done", "2") and "GSI3PK" not in effect
+    (schedule,) = schedules(seeded, "reminder-").values()
+    assert json.loads(schedule["Target"]["Input"]) == {"reminder": s.appointment.id, "sequence": 1}
+    # and a re-delivered effect does nothing twice
+    worker = seeded.outbox_worker()
+    assert worker.delivery.apply_effect(
+        effect["effect_id"]["S"], datetime.now(UTC), retry_target_arn="x"
+    ) == ("skipped")
+    assert remind(reminders_app, s.appointment.id, 1) == "sent"
+    assert remind(reminders_app, s.appointment.id, 1) == "already_sent"
+    assert len(receipts(seeded)) == 1
 
 
 # ------------------------------------------------------------------------------ sending
@@ -378,7 +422,7 @@ def test_confirm_sends_the_e_confirmation_by_the_preferred_channel(
 ) -> None:
     set_preference(channel)
     s = seed_appointment(catalog, local(a_monday(catalog), 10))
-    html = confirm(staff_app, call, s)
+    html = confirm(seeded, staff_app, call, s)
     assert f"Confirmed \N{EM DASH} {notice}" in html
     messages = outbox(seeded)
     links = [i for i in table_items(seeded) if i["entity"]["S"] == "LinkToken"]

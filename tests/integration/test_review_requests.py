@@ -34,6 +34,7 @@ from tests.integration.conftest import (
     PUBLIC_BASE_URL,
     REGION,
     Stack,
+    apply_effects,
     at_expression,
     schedules,
     table_items,
@@ -323,6 +324,7 @@ def test_the_stop_link_is_honoured_and_the_customer_is_never_asked_again(
     assert body_of(item)["ended_by"] == "customer"
     state = customer_state(seeded)
     assert state is not None and state["opted_out"]["BOOL"] is True and "active_request_id" not in state
+    apply_effects(seeded)  # the outbox worker deletes the schedule (the stop's review.unschedule)
     assert schedules(seeded, "review-") == {}
     # a step 2 that fires anyway (a schedule left behind) sends nothing
     assert invoke(seeded, sender, step_event(request.id, 2)) == "not_active"
@@ -346,6 +348,7 @@ def test_i_left_a_review_ends_the_sequence_and_frees_the_customer(
     html = assert_page(pages.lambda_handler(page_event("review_done", token), FakeLambdaContext()), 200)
     assert "Thank you for your review" in html and "I left a review" not in html
     assert stored_request(seeded, request.id)["status"]["S"] == "done"
+    apply_effects(seeded)
     assert schedules(seeded, "review-") == {}
     assert invoke(seeded, sender, step_event(request.id, 2)) == "not_active"
     assert len(review_mails(seeded)) == 1
@@ -506,6 +509,7 @@ def test_staff_stop_a_sequence_audited_and_its_schedule_deleted(
         1,
     )
     assert stored_request(seeded, request.id)["status"]["S"] == "stopped"
+    apply_effects(seeded)
     assert schedules(seeded, "review-") == {}
     audits = [
         json.loads(i["body"]["S"])

@@ -49,19 +49,30 @@ class Seeded:
     customer_token: str
 
 
+def _closed(day: date) -> bool:
+    """Whether the demo's stores are closed on ``day``: weekends, US holidays, and the days around
+    Thanksgiving and Christmas they close too."""
+    import holidays
+
+    return (
+        day.weekday() >= 5
+        or day in holidays.country_holidays("US", years=day.year)
+        or (day.month, day.day) in {(11, 27), (12, 24), (12, 31)}
+    )
+
+
 def past_weekday(days_ago: int) -> date:
-    """A Monday-to-Friday date at least ``days_ago`` days before today (UTC)."""
+    """A date the demo's stores were open, at least ``days_ago`` days before today (UTC)."""
     day = datetime.now(UTC).date() - timedelta(days=days_ago)
-    while day.weekday() >= 5:
+    while _closed(day):
         day -= timedelta(days=1)
     return day
 
 
 def next_weekday(after: date, days_ahead: int = 3) -> date:
-    """A Monday-to-Friday date at least ``days_ahead`` days after ``after`` (the demo's stores are
-    open then; Thanksgiving and Christmas are avoided)."""
+    """A date the demo's stores are open, at least ``days_ahead`` days after ``after``."""
     day = after + timedelta(days=days_ahead)
-    while day.weekday() >= 5 or (day.month, day.day) in {(11, 26), (11, 27), (12, 24), (12, 25), (12, 31)}:
+    while _closed(day):
         day += timedelta(days=1)
     return day
 
