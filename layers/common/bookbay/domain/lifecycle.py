@@ -185,7 +185,7 @@ if set(RULES) != set(get_args(Action)):  # pragma: no cover - a row per action, 
 _TIMING_REFUSAL: dict[Timing, str] = {
     "any": "",
     "before_start": "An appointment whose time has come cannot {verb}.",
-    "after_start": "An appointment can {verb_bare} only once its time has come.",
+    "after_start": "An appointment can {verb} only once its time has come.",
 }
 
 
@@ -214,7 +214,7 @@ def check(action: Action, status: str, by: ActorKind, *, start: datetime | None,
         started = start <= now
         if (rule.timing == "before_start" and started) or (rule.timing == "after_start" and not started):
             raise InvalidTransition(
-                _TIMING_REFUSAL[rule.timing].format(verb=rule.verb, verb_bare=rule.verb.removeprefix("be "))
+                _TIMING_REFUSAL[rule.timing].format(verb=rule.verb)
             )
     return rule
 
