@@ -290,12 +290,12 @@ def apply_effects(stack: Stack, now: datetime | None = None) -> list[dict[str, A
             }
             for index, item in enumerate(pending)
         ]
-        clock = worker.clock
-        worker.clock = clock if now is None else (lambda: now)
+        clock = vars(worker)["clock"]
+        vars(worker)["clock"] = clock if now is None else (lambda: now)
         try:
             answer = worker.lambda_handler({"Records": records}, FakeLambdaContext())
         finally:
-            worker.clock = clock
+            vars(worker)["clock"] = clock
         assert answer == {"batchItemFailures": []}, answer
     return [i for i in table_items(stack) if i["entity"]["S"] == "Effect"]
 
