@@ -34,8 +34,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bookbay.api.errors import error_responses
 from bookbay.api.idempotency import EVENT_KEY, KEY_PREFIX, caller_of
 from bookbay.api.resolver import make_resolver
-from bookbay.api.schemas import IDEMPOTENCY_KEY_PATTERN, AppointmentOut, BookingRequest, BookingResponse
+from bookbay.api.schemas import IDEMPOTENCY_KEY_PATTERN, AppointmentOut, BookingResponse
 from bookbay.config import BookingConfig
+from bookbay.domain.booking_request import BookingRequest
 from bookbay.exceptions import IdempotencyKeyReused, RequestInProgress
 from bookbay.observability import logger, metrics, tracer
 from bookbay.repositories.availability import AvailabilityRepository

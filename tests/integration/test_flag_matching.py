@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookbay.api.schemas import BookingRequest
 from bookbay.domain.audit import Actor
+from bookbay.domain.booking_request import BookingRequest
 from bookbay.models import keys
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.booking import BookingRepository

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bookbay.api.schemas import BookingRequest
 from bookbay.domain.addresses import canonical_address
 from bookbay.domain.availability import SlotUsage
 from bookbay.domain.booking import (
@@ -24,6 +23,7 @@ from bookbay.domain.booking import (
     Vehicle,
     VerifiedVia,
 )
+from bookbay.domain.booking_request import BookingRequest
 from bookbay.domain.catalog import Address, Catalog, Channel, HolidaySettings
 from bookbay.domain.flags import FlagEntry, FlagHits, FlagKey
 from bookbay.domain.ids import stable_id

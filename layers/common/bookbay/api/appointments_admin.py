@@ -6,9 +6,9 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bookbay.api.schemas import BookingRequest, Source
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import Appointment, Contact, CustomerAddress, Vehicle
+from bookbay.domain.booking_request import BookingRequest, Source
 from bookbay.domain.catalog import Channel
 from bookbay.services.appointment_admin import AdminAppointment
 from bookbay.services.econfirmation import Sent

@@ -213,9 +213,7 @@ def check(action: Action, status: str, by: ActorKind, *, start: datetime | None,
     if start is not None and rule.timing != "any":
         started = start <= now
         if (rule.timing == "before_start" and started) or (rule.timing == "after_start" and not started):
-            raise InvalidTransition(
-                _TIMING_REFUSAL[rule.timing].format(verb=rule.verb)
-            )
+            raise InvalidTransition(_TIMING_REFUSAL[rule.timing].format(verb=rule.verb))
     return rule
 
 
