@@ -10,6 +10,10 @@ import of its module (so module state, such as the resolver's current event, is 
 An invocation takes an idle container, or starts a new one (a cold start) while the function has
 fewer than ``max_containers``, or else waits for one to come free; a container runs one
 invocation at a time. Concurrent requests therefore really run concurrently.
+
+The layer's modules are imported once for all of them (as a process would), so its Powertools
+Logger and Metrics are shared: each invocation gets its own copy of their state, with its function's
+``POWERTOOLS_SERVICE_NAME`` (bookbay_local.powertools), as it would in a container of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, TextIO
 
+from bookbay_local import powertools
 from bookbay_local.aws import patched_environ
 from bookbay_local.intrinsics import Resolver, environment_value
 from bookbay_local.template import TemplateError
@@ -303,8 +308,9 @@ class FunctionRegistry:
         handler = pool.acquire()
         context = LambdaContext(pool.spec)
         started = time.monotonic()
+        service = pool.spec.environment.get(powertools.SERVICE_ENV)
         try:
-            result = handler(payload, context)
+            result = powertools.run(service, handler, payload, context)
         finally:
             pool.release(handler)
             if self._on_invoked is not None:
@@ -336,6 +342,7 @@ def import_handler(spec: FunctionSpec, *, container: int = 1) -> Handler:
     unique = f"_bookbay_local_{spec.logical_id}_{module_path.replace('.', '_')}_{container}"
     with _IMPORT_LOCK, patched_environ(spec.environment), _import_path(spec.code_dir):
         module = _import_file(unique, file)
+        powertools.adopt(module)  # its (the layer's) logger and metrics: per invocation
     handler = getattr(module, function_name, None)
     if not callable(handler):
         raise FunctionError(spec.logical_id, f"{file} has no function {function_name!r}")

@@ -1,13 +1,16 @@
 """The local stack runs like Lambda under load: concurrent invocations in separate containers (each
-its own import of the function's module), and DynamoDB requests applied atomically by moto."""
+its own import of the function's module), each function's log lines under its own service name
+(one shared Powertools logger, as the layer's), and DynamoDB requests applied atomically by moto."""
 
 from __future__ import annotations
 
 import gc
+import json
 import sys
 import threading
 import time
 import tracemalloc
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,8 +25,9 @@ from bookbay_local.functions import FunctionError, FunctionRegistry, FunctionSpe
 
 pytestmark = pytest.mark.integration
 
-# A handler that keeps the current event on its module while it works, as a Powertools resolver
-# does: two invocations sharing one module would see each other's event.
+# A handler that keeps the current event on its module while it works: two invocations sharing one
+# module would see each other's event. (A Powertools resolver keeps it on a class the whole process
+# shares: see test_concurrent_powertools_resolvers_each_see_their_own_event.)
 SLOW_APP = """
 import os, time
 CURRENT = None
@@ -113,6 +117,173 @@ def test_a_registered_handler_is_one_container(tmp_path: Path) -> None:
     registry.register("SlowFunction", handler)
     assert [a["n"] for a in invoke_all(registry, [{"n": n} for n in range(4)])] == [0, 1, 2, 3]
     assert overlaps == [False] * 4 and registry.containers("SlowFunction") == 1
+
+
+# A Powertools REST resolver whose route reads the event after a pause. Powertools' resolve() keeps
+# the event on its BaseRouter class, one for the whole process (every function's modules share the
+# library): the local invoker makes it the invocation's own, as each Lambda container has its own.
+RESOLVER_APP = """
+import time
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+app = APIGatewayRestResolver()
+
+@app.get("/echo/<n>")
+def echo(n):
+    time.sleep(0.2)
+    query = app.current_event.get_query_string_value("n")
+    return {"path": n, "query": query, "served": app.lambda_context.function_name}
+
+def handler(event, context):
+    return app.resolve(event, context)
+"""
+
+
+def rest_event(n: int) -> dict[str, Any]:
+    return {
+        "resource": "/echo/{n}",
+        "path": f"/echo/{n}",
+        "httpMethod": "GET",
+        "headers": {},
+        "multiValueHeaders": {},
+        "queryStringParameters": {"n": str(n)},
+        "multiValueQueryStringParameters": {"n": [str(n)]},
+        "pathParameters": {"n": str(n)},
+        "requestContext": {"requestId": f"r{n}", "stage": "v1", "path": f"/v1/echo/{n}"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_concurrent_powertools_resolvers_each_see_their_own_event(tmp_path: Path) -> None:
+    specs = []
+    for name in ("EchoOne", "EchoTwo"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "app.py").write_text(RESOLVER_APP)
+        specs.append(spec(tmp_path / name, f"{name}Function"))
+    registry = FunctionRegistry(specs)
+    calls = [(specs[n % 2].logical_id, rest_event(n)) for n in range(8)]  # 4 containers of each
+    start = threading.Barrier(len(calls))
+
+    def one(call: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        start.wait()
+        answer: dict[str, Any] = registry.invoke(*call)
+        return answer
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        answers = list(pool.map(one, calls))
+
+    assert [a["statusCode"] for a in answers] == [200] * len(calls)
+    # Every invocation was routed with its own event and read its own query and context
+    assert [json.loads(a["body"]) for a in answers] == [
+        {"path": str(n), "query": str(n), "served": f"local-{specs[n % 2].logical_id}"} for n in range(8)
+    ]
+
+
+# ------------------------------------------------------------------------------ logs
+# A "layer" module both functions import, once for the process (as bookbay.observability is): its
+# Powertools Logger and Metrics take POWERTOOLS_SERVICE_NAME from whichever function imports first.
+SHARED_LOG = """
+import io
+from aws_lambda_powertools import Logger, Metrics
+LINES = io.StringIO()
+logger = Logger(stream=LINES)
+metrics = Metrics(namespace="LocalConcurrencyTest")
+"""
+# A handler that logs before and after a pause, while the other function's invocations append their
+# own Lambda-context keys (function_name, correlation_id, ...) to the same logger.
+LOGGING_APP = """
+import time
+from {shared} import logger, metrics
+
+@logger.inject_lambda_context(correlation_id_path="id")
+def handler(event, context):
+    logger.info("started", extra={{"n": event["n"]}})
+    time.sleep(event.get("sleep", 0.2))
+    logger.info("finished", extra={{"n": event["n"]}})
+    return {{"metrics_service": metrics.service}}
+"""
+
+
+@pytest.fixture
+def logging_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, list[FunctionSpec]]]:
+    """Two functions (Alpha, Beta) with service names of their own, sharing one logger module;
+    the module (for its LINES) and their specs."""
+    shared = f"shared_log_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "layer").mkdir()
+    (tmp_path / "layer" / f"{shared}.py").write_text(SHARED_LOG)
+    monkeypatch.syspath_prepend(str(tmp_path / "layer"))
+    specs = []
+    for name in ("Alpha", "Beta"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "app.py").write_text(LOGGING_APP.format(shared=shared))
+        specs.append(
+            FunctionSpec(
+                logical_id=f"{name}Function",
+                name=f"local-{name}Function",
+                arn=f"arn:aws:lambda:us-east-1:123456789012:function:local-{name}Function",
+                handler="app.handler",
+                code_dir=tmp_path / name,
+                environment={"POWERTOOLS_SERVICE_NAME": f"{name.lower()}-{shared}"},
+                timeout_seconds=10,
+            )
+        )
+    registry = FunctionRegistry(specs)
+    assert registry.load_all() == {}  # Alpha imports the shared module first: its logger says alpha
+    try:
+        yield sys.modules[shared], specs
+    finally:
+        sys.modules.pop(shared, None)
+
+
+def log_lines(shared: Any) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in shared.LINES.getvalue().splitlines() if line.strip()]
+
+
+def test_each_invocation_logs_under_its_own_functions_service_even_concurrently(
+    logging_functions: tuple[Any, list[FunctionSpec]],
+) -> None:
+    shared, specs = logging_functions
+    registry = FunctionRegistry(specs)
+    services = {spec.name: spec.environment["POWERTOOLS_SERVICE_NAME"] for spec in specs}
+
+    # One after the other: each function's lines carry its own service name
+    for n, spec in enumerate(reversed(specs)):
+        answer = registry.invoke(spec.logical_id, {"n": n, "id": f"seq-{n}", "sleep": 0})
+        assert answer == {"metrics_service": services[spec.name]}
+    # And at the same moment: three invocations of each, their pauses overlapping
+    events = [(specs[n % 2].logical_id, {"n": 10 + n, "id": f"conc-{10 + n}"}) for n in range(6)]
+    start = threading.Barrier(len(events))
+
+    def one(call: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        start.wait()
+        answer: dict[str, Any] = registry.invoke(*call)
+        return answer
+
+    with ThreadPoolExecutor(max_workers=len(events)) as pool:
+        answers = list(pool.map(one, events))
+
+    invoked = {
+        event["n"]: specs[0 if logical_id == "AlphaFunction" else 1].name for logical_id, event in events
+    }
+    invoked |= {0: specs[1].name, 1: specs[0].name}
+    assert [a["metrics_service"] for a in answers] == [services[invoked[e["n"]]] for _, e in events]
+    lines = log_lines(shared)
+    assert len(lines) == 2 * len(invoked)  # started and finished, for every invocation
+    for line in lines:
+        function = invoked[line["n"]]
+        # Then every line names the function that wrote it, its service and its own request
+        assert line["service"] == services[function], line
+        assert line["function_name"] == function, line
+        assert line["correlation_id"] in (f"seq-{line['n']}", f"conc-{line['n']}"), line
+    assert {line["service"] for line in lines} == set(services.values())
+    # And outside an invocation the logger is as the import made it: the first function's service,
+    # no invocation's keys left behind
+    shared.logger.info("between invocations")
+    after = log_lines(shared)[-1]
+    assert after["service"] == services[specs[0].name]
+    assert "function_name" not in after and "correlation_id" not in after
 
 
 # ------------------------------------------------------------------------------ moto
