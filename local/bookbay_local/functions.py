@@ -35,6 +35,7 @@ from typing import Any, Final, TextIO
 from bookbay_local import powertools
 from bookbay_local.aws import patched_environ
 from bookbay_local.intrinsics import Resolver, environment_value
+from bookbay_local.logs import log_line
 from bookbay_local.template import TemplateError
 
 FUNCTION_TYPE: Final = "AWS::Serverless::Function"
@@ -294,7 +295,7 @@ class FunctionRegistry:
             return import_handler(spec, container=number)
         except Exception:  # reported (and then raised as "cannot be loaded"); the rest still runs
             if self._log is not None:
-                print(f"[bookbay-local] cannot load {spec.logical_id}:", file=self._log)
+                log_line(self._log, f"[bookbay-local] cannot load {spec.logical_id}:")
                 traceback.print_exc(file=self._log)
             raise
 
@@ -317,10 +318,10 @@ class FunctionRegistry:
                 self._on_invoked()
         elapsed = time.monotonic() - started
         if elapsed > pool.spec.timeout_seconds and self._log is not None:
-            print(
+            log_line(
+                self._log,
                 f"[bookbay-local] {logical_id} took {elapsed:.1f} s, over its "
                 f"{pool.spec.timeout_seconds} s timeout (Lambda would have stopped it)",
-                file=self._log,
             )
         try:
             return json.loads(json.dumps(result))

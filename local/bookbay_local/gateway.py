@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from bookbay_local.auth import TokenIssuer, authorizer_claims
 from bookbay_local.functions import FunctionRegistry
 from bookbay_local.intrinsics import Resolver
+from bookbay_local.logs import log_line
 from bookbay_local.web import HttpRequest, HttpResponse
 
 MAX_BODY_BYTES: Final = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -239,7 +240,7 @@ class LocalGateway:
         response = proxy_response(result)
         if response is None:
             if self.log is not None:
-                print(f"[gateway] {route.function_id} returned a malformed proxy response", file=self.log)
+                log_line(self.log, f"[gateway] {route.function_id} returned a malformed proxy response")
             return self.gateway_response(api, "DEFAULT_5XX", request_id, served_by=route.function_id)
         response.served_by = route.function_id
         return response
@@ -285,7 +286,7 @@ class LocalGateway:
 
     def _report(self, route: Route, error: BaseException) -> None:
         if self.log is not None:
-            print(f"[gateway] {route.function_id} failed:", file=self.log)
+            log_line(self.log, f"[gateway] {route.function_id} failed:")
             traceback.print_exception(error, file=self.log)
 
 

@@ -27,6 +27,7 @@ from typing import Any, Final, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookbay_local.functions import FunctionRegistry
+from bookbay_local.logs import log_line
 
 _AT: Final = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 _RATE: Final = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -154,7 +155,7 @@ class LocalScheduler:
                 fired.append(Fired(name, "rules", rule.function_id, scheduler_time(until), error=error))
             if self._log is not None:
                 outcome = "ok" if fired[-1].error is None else f"failed: {fired[-1].error}"
-                print(f"[scheduler] rule {name} ({scheduler_time(until)}): {outcome}", file=self._log)
+                log_line(self._log, f"[scheduler] rule {name} ({scheduler_time(until)}): {outcome}")
         return fired
 
     # ------------------------------------------------------------------ firing
@@ -218,9 +219,9 @@ class LocalScheduler:
         self._complete(schedule)
         if self._log is not None:
             outcome = "ok" if fired.error is None else f"failed: {fired.error}"
-            print(
+            log_line(
+                self._log,
                 f"[scheduler] fired {group}/{name} ({scheduled}) -> {fired.target_function}: {outcome}",
-                file=self._log,
             )
         return fired
 
@@ -274,7 +275,7 @@ class LocalScheduler:
                 self.run_due(now)
             except Exception as exc:  # keep ticking (moto may be shutting down)
                 if self._log is not None and not self._stop.is_set():
-                    print(f"[scheduler] tick failed: {type(exc).__name__}: {exc}", file=self._log)
+                    log_line(self._log, f"[scheduler] tick failed: {type(exc).__name__}: {exc}")
 
 
 def _fired_key(schedule: dict[str, Any]) -> tuple[str, str, str]:

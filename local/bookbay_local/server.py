@@ -11,6 +11,7 @@ from typing import Final, TextIO
 from urllib.parse import urlsplit
 
 from bookbay_local.gateway import MAX_BODY_BYTES, LocalGateway, access_line
+from bookbay_local.logs import log_line
 from bookbay_local.web import HttpRequest, HttpResponse, error_response
 
 CONTROL_PREFIX: Final = "/_local"
@@ -110,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = self._respond(request)
         self._write(response)
         if self.server.log is not None:
-            print(access_line(request, response, started), file=self.server.log, flush=True)
+            log_line(self.server.log, access_line(request, response, started))
 
     def _respond(self, request: HttpRequest) -> HttpResponse:
         try:

@@ -23,6 +23,7 @@ from typing import Any, Final, TextIO
 
 from bookbay_local.functions import FunctionRegistry
 from bookbay_local.intrinsics import Resolver
+from bookbay_local.logs import log_line
 from bookbay_local.patterns import matches_any, parse_filters
 
 _READ_LIMIT: Final = 1000
@@ -264,7 +265,7 @@ class StreamReader:
 
     def _say(self, line: str) -> None:
         if self._log is not None:
-            print(f"[streams] {line}", file=self._log, flush=True)
+            log_line(self._log, f"[streams] {line}")
 
 
 def lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
