@@ -10,10 +10,12 @@ local stack, signed in with the stand-in's "Sign in (local)" (POST /_local/token
 - flags created and deleted from the page; a setting changed from the page (and put back);
 - the token lives in sessionStorage only, survives a reload, and a refused one asks to sign in again.
 
-Customers book over HTTP (POST /v1/appointments) and what the page did is read back over the staff
-API. The browser runs in Asia/Tokyo, so times on the page are shown in the store's zone only if the
-page does it. Every tab is checked for CSP violations, script errors and console errors. Screenshots
-at a phone (390x844) and a desktop (1280x900) viewport go to tests/e2e/artifacts/admin-page-*.png.
+Customers book over HTTP (POST /v1/appointments, as tests/e2e/booking.py does: from an address of
+their own, with their e-mail's one-time code where the shop asks) and what the page did is read back
+over the staff API. The browser runs in Asia/Tokyo, so times on the page are shown in the store's
+zone only if the page does it. Every tab is checked for CSP violations, script errors and console
+errors. Screenshots at a phone (390x844) and a desktop (1280x900) viewport go to
+tests/e2e/artifacts/admin-page-*.png.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from bookbay.templates import time_of_day
-from tests.e2e.booking import closed, messages_to, phone_on_no_customer
+from tests.e2e.booking import closed, messages_to, phone_on_no_customer, post_booking
 from tests.e2e.browser import CSP_PROBE, require_chromium
 
 pytestmark = pytest.mark.e2e
@@ -194,8 +196,9 @@ def free_starts(http: httpx.Client, day: date) -> list[str]:
 
 
 def book(http: httpx.Client, who: Person, *, first_offset: int = 3) -> dict[str, Any]:
-    """POST /v1/appointments (the demo shop needs no code) for the oil change at Austin, at a late
-    free slot of the first open day from ``first_offset`` days ahead; the appointment answered."""
+    """POST /v1/appointments (as the customer books: tests/e2e/booking.py) for the oil change at
+    Austin, at a late free slot of the first open day from ``first_offset`` days ahead; the
+    appointment answered."""
     for day in open_days(first_offset):
         for start in reversed(free_starts(http, day)[-4:]):
             body = {
@@ -207,9 +210,7 @@ def book(http: httpx.Client, who: Person, *, first_offset: int = 3) -> dict[str,
                 "vehicle": {"year": 2019, "make": "Honda", "model": "Civic"},
                 "source": "web",
             }
-            response = http.post(
-                "/v1/appointments", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
-            )
+            response = post_booking(http, body)
             if response.status_code == 409:  # taken meanwhile: another time
                 continue
             assert response.status_code == 201, response.text
@@ -393,7 +394,7 @@ def test_staff_confirm_from_the_page_and_see_the_409_of_a_confirm_too_late(
     sign_in(desktop, local_stack.base_url, email, f"#appointment/{first['id']}")
     expect(page.locator("#appointment-heading")).to_contain_text(f"{lee.first_name} {lee.last_name}")
     expect(page.locator("#appointment-summary")).to_contain_text(local_time(first["start"]))
-    told_before = len(messages_to(http, lee.email))  # the "request received" e-mail
+    told_before = len(messages_to(http, lee.email))  # the code (where asked) and "request received"
     page.get_by_role("button", name="Confirm", exact=True).click()
 
     # Then the page says it is confirmed and offers what a confirmed appointment allows
@@ -788,9 +789,7 @@ def book_at_home(http: httpx.Client, who: Person, address: dict[str, str]) -> di
                 "address": address,
                 "source": "web",
             }
-            response = http.post(
-                "/v1/appointments", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
-            )
+            response = post_booking(http, body)
             if response.status_code == 409:
                 continue
             assert response.status_code == 201, response.text

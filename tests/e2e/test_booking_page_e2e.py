@@ -8,6 +8,11 @@ store's phone, a lost answer retried with the same Idempotency-Key); a booking m
 keyboard alone; and no CSP violation anywhere. What the page did is checked on the stack: the
 appointments and customers through the admin API, the codes and e-mails in /_local/messages.
 
+The tests book on the shop's settings as they are (the demo's: the code step, by e-mail, wherever
+the shop asks for one); only the tests about the setting change it. Each tab is a customer of its
+own: it asks for codes from a loopback address of its own (tests/e2e/browser.py), and the bookings
+made over HTTP are made as tests/e2e/booking.py makes them.
+
 Shop settings changed by a test (PATCH /v1/admin/settings) are put back after it. Screenshots at a
 phone (390x844) and a desktop (1280x900) viewport go to tests/e2e/artifacts/booking-page-*.png.
 """
@@ -29,8 +34,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, Route, ViewportSize, expect
 
 from bookbay.templates import long_when
-from tests.e2e.booking import messages_to
-from tests.e2e.browser import CSP_PROBE, require_chromium
+from tests.e2e.booking import is_code, latest_code, loopback, messages_to, post_booking, requires_verification
+from tests.e2e.browser import CSP_PROBE, codes_sent_from, require_chromium
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -40,7 +45,6 @@ AUSTIN = "austin-downtown"
 CHICAGO = ZoneInfo("America/Chicago")
 BROWSER_ZONE = "Asia/Tokyo"  # not the store's: the page must show the store's own times
 HOME = {"line1": "123 Main Street", "city": "Austin", "state": "TX", "zip": "78701"}
-CODE = re.compile(r"^(\d{6}) is your ")
 # Area codes no other e2e test uses, so the phones (555-01xx) are this module's own.
 AREA_CODES = ("325", "361", "903", "936", "940", "956", "979")
 
@@ -80,6 +84,7 @@ class Tab:
 def _open(browser: Browser, viewport: ViewportSize) -> Iterator[Tab]:
     context = browser.new_context(viewport=viewport, timezone_id=BROWSER_ZONE)
     context.add_init_script(CSP_PROBE)
+    close_codes_client = codes_sent_from(context, loopback())  # this customer's own address
     try:
         tab = Tab(context.new_page())
         tab.page.on("console", lambda message: tab.console.append(f"{message.type}: {message.text}"))
@@ -87,6 +92,7 @@ def _open(browser: Browser, viewport: ViewportSize) -> Iterator[Tab]:
         yield tab
     finally:
         context.close()
+        close_codes_client()
 
 
 @pytest.fixture
@@ -185,7 +191,8 @@ def remaining_at(http: httpx.Client, start: str) -> int:
 
 
 def book_over_http(http: httpx.Client, start: str, who: Person, **body: Any) -> dict[str, Any]:
-    """POST /v1/appointments (no verification: the shop's default) for the oil change at Austin."""
+    """POST /v1/appointments for the oil change at Austin, as ``who`` books (tests/e2e/booking.py:
+    from their own address, with their e-mail's code where the shop asks for one)."""
     request = {
         "location_id": AUSTIN,
         "service_id": "oil-change",
@@ -196,7 +203,7 @@ def book_over_http(http: httpx.Client, start: str, who: Person, **body: Any) -> 
         "source": "web",
         **body,
     }
-    response = http.post("/v1/appointments", json=request, headers={"Idempotency-Key": str(uuid.uuid4())})
+    response = post_booking(http, request)
     assert response.status_code == 201, response.text
     answer: dict[str, Any] = response.json()
     return answer
@@ -228,15 +235,6 @@ def customers_with(http: httpx.Client, staff: dict[str, str], phone: str) -> lis
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()["customers"]
     return found
-
-
-def latest_code(http: httpx.Client, to: str) -> str:
-    """The code in the newest verification message to ``to`` (GET /_local/messages)."""
-    texts = [m["text"] for m in messages_to(http, to) if CODE.match(m["text"] or "")]
-    assert texts, f"no code was sent to {to}"
-    found = CODE.match(texts[-1])
-    assert found is not None
-    return found.group(1)
 
 
 def when_text(start: str) -> str:
@@ -314,6 +312,29 @@ def fill_contact(page: Page, who: Person) -> None:
     page.get_by_label("Mobile phone").fill(who.typed_phone)
     page.get_by_role("textbox", name="E-mail").fill(who.email)
     page.locator("#contact-continue").click()
+
+
+def verify_in_page(page: Page, http: httpx.Client, who: Person, channel: str = "email") -> None:
+    """The code step: a code sent by e-mail (``channel`` sms: by text), read from the stack's
+    messages, and checked."""
+    typed, to = (who.email, who.email) if channel == "email" else (who.typed_phone, who.phone)
+    expect(page.locator("#step-verify")).to_be_visible()
+    page.locator(f'input[name="verify-channel"][value="{channel}"]').check()
+    page.get_by_role("button", name="Send code").click()
+    expect(page.locator("#code-sent")).to_have_text(f"We sent a code to {typed}. It expires in 10 minutes.")
+    page.get_by_label("6-digit code").fill(latest_code(http, to))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#step-book")).to_be_visible()
+
+
+def code_step(page: Page, http: httpx.Client, who: Person) -> bool:
+    """After the details: the code step by e-mail where the shop asks for one (GET /v1/shop, as the
+    page reads it); whether it did."""
+    if not requires_verification(http):
+        expect(page.locator("#step-book")).to_be_visible()
+        return False
+    verify_in_page(page, http, who)
+    return True
 
 
 def fill_vehicle(page: Page, year: str, make: str, model: str) -> None:
@@ -444,14 +465,14 @@ def test_a_new_customer_books_with_a_code_by_email(
 def test_a_returning_customer_verifies_and_picks_a_saved_vehicle_and_address(
     phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
 ) -> None:
-    # Given a customer who booked at home before (vehicle and address on file)
+    # Given a shop that asks for codes, and a customer who booked at home before (vehicle and
+    # address on file)
+    shop_settings(require_verification=True)
     who = person("Morgan", "Lee")
-    shop_settings(require_verification=False)
     first = book_over_http(
         http, RNG.choice(free_starts(http, "at_home", "78701")), who, appointment_type="at_home", address=HOME
     )
     before = appointment(http, staff, first["appointment"]["id"])
-    shop_settings(require_verification=True)
 
     # When they come back, book at home and verify by SMS
     page = open_page(phone, f"{local_stack.base_url}/book")
@@ -512,8 +533,8 @@ def test_a_known_source_customer_books_with_one_phone_number(
     phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
 ) -> None:
     # Given a customer on file and a link to book their vehicle (the shop requires codes)
+    shop_settings(require_verification=True)
     who = person("Robin", "Park")
-    shop_settings(require_verification=False)
     first = book_over_http(http, RNG.choice(free_starts(http, "in_store")), who)
     before = appointment(http, staff, first["appointment"]["id"])
     made = http.post(
@@ -524,7 +545,6 @@ def test_a_known_source_customer_books_with_one_phone_number(
     assert made.status_code in (200, 201), made.text
     url = made.json()["url"]
     assert url.startswith(f"{local_stack.base_url}/book?src=")
-    shop_settings(require_verification=True)
 
     # When they open the link and book
     page = open_page(phone, url)
@@ -566,15 +586,14 @@ def test_a_known_source_customer_books_with_one_phone_number(
     assert stored["start"] == start
     assert stored["customer_id"] == before["customer_id"] and stored["vehicle_id"] == before["vehicle_id"]
     assert stored["verified_via"] == "known_source" and stored["source"] == "link"
-    assert [m for m in messages_to(http, who.phone) if CODE.match(m["text"] or "")] == []  # no code sent
+    assert [m for m in messages_to(http, who.phone) if is_code(m)] == []  # no code sent
     phone.assert_clean(failed_loads_expected=True)  # the wrong phone's 403
 
 
 # ------------------------------------------------------------------------------ 4. errors
 def test_a_taken_slot_offers_alternatives_as_buttons(
-    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
+    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any
 ) -> None:
-    shop_settings(require_verification=False)
     who = person("Casey", "Ng")
     page = open_page(phone, f"{local_stack.base_url}/book")
     choose_store(page)
@@ -582,6 +601,7 @@ def test_a_taken_slot_offers_alternatives_as_buttons(
     start = pick_time(page)
     time_continue(page)
     fill_contact(page, who)
+    code_step(page, http, who)
     fill_vehicle(page, "2015", "Mazda", "3")
 
     # Given the slot fills up while the customer types
@@ -637,9 +657,8 @@ def test_zip_errors_are_shown_at_the_zip_fields(phone: Tab, local_stack: Any) ->
 
 
 def test_an_address_the_api_refuses_is_shown_at_its_field_and_fixed(
-    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
+    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any
 ) -> None:
-    shop_settings(require_verification=False)
     who = person("Drew", "Santos")
     page = open_page(phone, f"{local_stack.base_url}/book")
     choose_store(page)
@@ -647,6 +666,7 @@ def test_an_address_the_api_refuses_is_shown_at_its_field_and_fixed(
     pick_time(page)
     time_continue(page)
     fill_contact(page, who)
+    code_step(page, http, who)
     fill_vehicle(page, "2017", "Subaru", "Forester")
     expect(page.get_by_label("ZIP code", exact=True)).to_have_value("78702")
     page.get_by_label("Street address").fill("Main Street")  # no house number
@@ -698,9 +718,8 @@ def test_verification_switched_on_meanwhile_asks_for_a_code(
 
 
 def test_do_not_service_gets_the_store_phone(
-    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
+    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any
 ) -> None:
-    shop_settings(require_verification=False)
     who = person("Frankie", "Doyle")
     first = book_over_http(http, RNG.choice(free_starts(http, "in_store")), who)
     customer_id = appointment(http, staff, first["appointment"]["id"])["customer_id"]
@@ -713,7 +732,13 @@ def test_do_not_service_gets_the_store_phone(
     pick_time(page)
     time_continue(page)
     fill_contact(page, who)
-    fill_vehicle(page, "2019", "Honda", "Civic")
+    if requires_verification(http):
+        # By text: the booking over HTTP just had a code sent to the e-mail (30 s before another)
+        verify_in_page(page, http, who, "sms")
+        expect(page.locator("#welcome")).to_have_text(f"Welcome back, {who.first_name}!")
+        page.get_by_role("radio", name="2019 Honda Civic").check()
+    else:
+        fill_vehicle(page, "2019", "Honda", "Civic")
     answer = submit(page)
     assert answer.status == 403 and answer.json()["error"]["code"] == "booking_not_available"
     expect(page.locator("#book-error")).to_have_text(
@@ -725,9 +750,8 @@ def test_do_not_service_gets_the_store_phone(
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_books_once(
-    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
+    phone: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any
 ) -> None:
-    shop_settings(require_verification=False)
     who = person("Gray", "Ito")
     page = open_page(phone, f"{local_stack.base_url}/book")
     choose_store(page)
@@ -735,6 +759,7 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_books_once(
     start = pick_time(page)
     time_continue(page)
     fill_contact(page, who)
+    code_step(page, http, who)
     fill_vehicle(page, "2016", "Nissan", "Leaf")
 
     # Given the booking reaches the stack but its answer is lost on the way back
@@ -766,7 +791,8 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_books_once(
     customer_id = appointment(http, staff, booked["appointment"]["id"])["customer_id"]
     theirs = [a for a in appointments_on(http, staff, start[:10]) if a["customer_id"] == customer_id]
     assert len(theirs) == 1
-    assert len([m for m in messages_to(http, who.email) if m["channel"] == "email"]) == 1
+    booking_mails = [m for m in messages_to(http, who.email) if m["channel"] == "email" and not is_code(m)]
+    assert len(booking_mails) == 1
     phone.assert_clean(failed_loads_expected=True)
 
 
@@ -851,10 +877,24 @@ def focus_ring(page: Page, of_label: bool = False) -> tuple[str, float]:
     return str(style), float(width)
 
 
+def code_step_by_keyboard(page: Page, http: httpx.Client, who: Person) -> None:
+    """The code step with the keys: by e-mail (the second choice), sent, typed and checked."""
+    keys = page.keyboard
+    expect(page.locator("#verify-heading")).to_be_focused()
+    tab_to(page, 'input[name="verify-channel"]')
+    keys.press("ArrowDown")
+    expect(page.locator('input[name="verify-channel"]:checked')).to_have_value("email")
+    tab_to(page, "#send-code")
+    keys.press("Enter")
+    expect(page.locator("#code-sent")).to_be_visible()
+    expect(page.locator("#code")).to_be_focused()
+    keys.type(latest_code(http, who.email))
+    keys.press("Enter")
+
+
 def test_a_booking_made_with_the_keyboard_alone(
-    desktop: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any, shop_settings: Any
+    desktop: Tab, http: httpx.Client, staff: dict[str, str], local_stack: Any
 ) -> None:
-    shop_settings(require_verification=False)
     who = person("Indy", "Brooks")
     page = open_page(desktop, f"{local_stack.base_url}/book")
     keys = page.keyboard
@@ -903,6 +943,8 @@ def test_a_booking_made_with_the_keyboard_alone(
         keys.type(text)
     tab_to(page, "#contact-continue")
     keys.press("Enter")
+    if requires_verification(http):
+        code_step_by_keyboard(page, http, who)
     expect(page.locator("#book-heading")).to_be_focused()
 
     for selector, text in (
@@ -987,8 +1029,7 @@ CONTRAST = """() => {
 }"""
 
 
-def test_text_contrast_meets_wcag_aa(phone: Tab, local_stack: Any, shop_settings: Any) -> None:
-    shop_settings(require_verification=False)
+def test_text_contrast_meets_wcag_aa(phone: Tab, http: httpx.Client, local_stack: Any) -> None:
     page = open_page(phone, f"{local_stack.base_url}/book")
     assert page.evaluate(CONTRAST) == []
     choose_store(page)
@@ -998,7 +1039,13 @@ def test_text_contrast_meets_wcag_aa(phone: Tab, local_stack: Any, shop_settings
     page.locator("#contact-continue").click()  # empty: every field's error is shown
     expect(page.locator("#first-name-error")).to_have_text("Enter your first name.")
     assert page.evaluate(CONTRAST) == []
-    fill_contact(page, person("Jules", "Amari"))
+    who = person("Jules", "Amari")
+    fill_contact(page, who)
+    if requires_verification(http):
+        page.get_by_role("button", name="Verify").click()  # no code sent yet: the step's error
+        expect(page.locator("#verify-error")).to_contain_text("Send a code first")
+        assert page.evaluate(CONTRAST) == []
+        verify_in_page(page, http, who)
     page.locator("#book-submit").click()  # empty vehicle and address: their errors
     expect(page.locator("#vehicle-year-error")).to_be_visible()
     expect(page.locator("#address-line1-error")).to_be_visible()

@@ -72,7 +72,8 @@ def book(http: httpx.Client, days_ahead: int, last_name: str) -> dict[str, Any]:
         "email": f"{last_name.lower()}@example.com",
     }
     vehicle = {"year": 2020, "make": "Subaru", "model": "Outback"}
-    # The first booking with this phone makes the customer, who wants texts (later ones find them)
+    # A customer who wants texts (verified by their e-mail, where the shop asks, so each booking's
+    # new e-mail is a new customer; on a shop that asks for no code, the phone finds the first one)
     return book_last_free_slot(http, a_weekday(days_ahead), customer, vehicle, preferred_channel="sms")
 
 

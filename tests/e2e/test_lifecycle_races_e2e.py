@@ -15,7 +15,8 @@ the same moment, and one booking sent eight times at once.
 The appointments are requested ones (the shop in request mode; switched for the module if it is
 not, and put back). Every customer has a phone on no customer yet and sends from a loopback
 address of its own (so no client's per-IP limits are touched); where the shop requires a code,
-the customer verifies its e-mail first (the code read from /_local/messages). Slots are Phoenix
+the customer verifies its e-mail first (tests/e2e/booking.py: the code read from
+/_local/messages). Slots are Phoenix
 Camelback's from 30 days ahead, each taken while both its places are free and by one round only.
 Each round's outcome goes to tests/e2e/artifacts/lifecycle-races.txt; the rounds all run and the
 test fails at the end with every round that went wrong.
@@ -23,9 +24,6 @@ test fails at the end with every round that went wrong.
 
 from __future__ import annotations
 
-import itertools
-import random
-import re
 import threading
 import time
 import uuid
@@ -42,7 +40,14 @@ import httpx
 import pytest
 
 from bookbay.shopfile import read_shop_file
-from tests.e2e.booking import phone_on_no_customer
+from tests.e2e.booking import (
+    address_of,
+    authorization,
+    client_from,
+    loopback,
+    phone_on_no_customer,
+    post_booking,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
@@ -63,7 +68,6 @@ SAME_KEY_ROUNDS = 3
 SAME_KEY_REQUESTS = 8
 LOSER_CODES = ("invalid_transition", "concurrent_update")
 TARGET_LOSER_CODE = "invalid_transition"
-CODE_TEXT = re.compile(r"^(\d{6}) is your ")
 
 # Customer e-mails by kind (services.notifications), told apart by their subjects.
 SUBJECTS = {
@@ -97,59 +101,30 @@ OUTBOX = Outbox()
 
 
 # ------------------------------------------------------------------------------ clients and people
-_NETWORK = random.randint(20, 250)  # 127.<this>.x.y: apart from the addresses other tests take
-_HOSTS = itertools.count()
-
-
-def loopback() -> str:
-    """A loopback address no other client of this run sends from."""
-    n = next(_HOSTS)
-    return f"127.{_NETWORK}.{n // 250}.{n % 250 + 2}"
-
-
-def client(base_url: str, address: str) -> httpx.Client:
-    """An HTTP client whose connections leave from ``address`` (one per person)."""
-    return httpx.Client(base_url=base_url, timeout=60, transport=httpx.HTTPTransport(local_address=address))
-
-
 @dataclass(frozen=True)
 class Customer:
-    base_url: str
-    address: str  # the customer's own loopback address
+    http: httpx.Client
     last_name: str
     phone: str
     email: str
 
+    @property
+    def contact(self) -> dict[str, str]:
+        return {"first_name": "Lane", "last_name": self.last_name, "phone": self.phone, "email": self.email}
+
     def client(self) -> httpx.Client:
-        return client(self.base_url, self.address)
+        """A client from the customer's own loopback address."""
+        return client_from(self.http, address_of(self.contact))
 
     def booking(self, start: str) -> dict[str, Any]:
         return {
             **SERVICE,
             "start": start,
-            "customer": {
-                "first_name": "Lane",
-                "last_name": self.last_name,
-                "phone": self.phone,
-                "email": self.email,
-            },
+            "customer": self.contact,
             "vehicle": {"year": 2021, "make": "Subaru", "model": "Outback"},
             "source": "e2e-lifecycle-race",
             "preferred_channel": "email",
         }
-
-    def verification_token(self, http: httpx.Client) -> str:
-        """Verify the e-mail with a one-time code (read from the stack's messages)."""
-        with self.client() as own:
-            sent = own.post("/v1/verification/codes", json={"channel": "email", "to": self.email})
-            assert sent.status_code == 202, sent.text
-            sent_to, drained = OUTBOX.messages_to(http, self.email)
-            codes = [found.group(1) for m in sent_to if (found := CODE_TEXT.match(m["text"] or ""))]
-            assert codes, f"no code reached {self.email} (outbox delivered: {drained})"
-            checked = own.post("/v1/verification/checks", json={"to": self.email, "code": codes[-1]})
-            assert checked.status_code == 200, checked.text
-            token: str = checked.json()["verification_token"]
-            return token
 
     def messages(self, http: httpx.Client, check: Round) -> Counter[str]:
         """The customer's e-mails so far, by kind (an outbox that did not drain fails ``check``)."""
@@ -166,16 +141,13 @@ class Customer:
 class People:
     """Customers with phones on no customer yet, each from its own address."""
 
-    local_stack: Any
     http: httpx.Client
     staff: dict[str, str]
-    require_verification: bool
     taken: set[str] = field(default_factory=set)
 
     def customer(self) -> Customer:
         return Customer(
-            base_url=self.local_stack.base_url,
-            address=loopback(),
+            http=self.http,
             last_name=f"Race{uuid.uuid4().hex[:8]}",
             phone=phone_on_no_customer(self.http, self.staff, AREA_CODES, self.taken),
             email=f"lifecycle-race-{uuid.uuid4().hex[:10]}@example.com",
@@ -183,15 +155,11 @@ class People:
 
     def authorization(self, customer: Customer) -> dict[str, str]:
         """The headers a booking of ``customer`` needs: a verification token where the shop asks."""
-        if not self.require_verification:
-            return {}
-        return {"Authorization": f"Bearer {customer.verification_token(self.http)}"}
+        return authorization(self.http, customer.contact)
 
     def book(self, customer: Customer, start: str) -> dict[str, Any]:
         """The customer books ``start`` (verifying a code first when the shop requires one)."""
-        headers = {"Idempotency-Key": str(uuid.uuid4()), **self.authorization(customer)}
-        with customer.client() as own:
-            booked = own.post("/v1/appointments", json=customer.booking(start), headers=headers)
+        booked = post_booking(self.http, customer.booking(start))
         assert booked.status_code == 201, booked.text
         appointment: dict[str, Any] = booked.json()["appointment"]
         return appointment
@@ -214,7 +182,9 @@ def staff_call(
     base_url: str, who: Staff, method: str, path: str, body: dict[str, Any] | None = None
 ) -> Callable[[], httpx.Response]:
     def call() -> httpx.Response:
-        with client(base_url, who.address) as own:
+        with httpx.Client(
+            base_url=base_url, timeout=60, transport=httpx.HTTPTransport(local_address=who.address)
+        ) as own:
             return own.request(method, path, json=body, headers=who.headers)
 
     return call
@@ -377,10 +347,9 @@ def shop_settings(http: httpx.Client, staff: dict[str, str], report: Report) -> 
 
 
 @pytest.fixture(scope="module")
-def people(
-    local_stack: Any, http: httpx.Client, staff: dict[str, str], shop_settings: dict[str, Any]
-) -> People:
-    return People(local_stack, http, staff, bool(shop_settings["require_verification"]))
+def people(http: httpx.Client, staff: dict[str, str], shop_settings: dict[str, Any]) -> People:
+    """The module's customers (once ``shop_settings`` has put the shop in request mode)."""
+    return People(http, staff)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -38,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.booking import SERVICE, closed, first_day
+from tests.e2e.booking import SERVICE, closed, first_day, post_booking
 from tests.e2e.conftest import ARTIFACTS, ROOT, started_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -116,12 +115,9 @@ def known_ids(staff_client: httpx.Client) -> dict[str, list[str]]:
             "source": "web",
             "customer": {**person, "phone": f"+1512555{7200 + n:04d}", "email": f"fuzz.web{n}@example.com"},
         }
-        response = httpx.post(  # the public route, without the staff token (not a verification)
-            f"{client.base_url}/v1/appointments",
-            json=online,
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-            timeout=30,
-        )
+        # The public route, as a customer books (tests/e2e/booking.py): without the staff token,
+        # from an address of their own, with their e-mail's one-time code where the shop asks
+        response = post_booking(client, online)
         appointments.append(_ok(response, 201)["appointment"]["id"])
         # The same phone under another name and e-mail: proposed changes for staff.
         again = {
