@@ -8,6 +8,7 @@ complete, cancel, no-show, send-confirmation). Every change is audited.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import partial
@@ -43,7 +44,7 @@ from bookbay.repositories.booking import BookingRepository
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.services import appointment_admin, booking, customer_admin
-from bookbay.services.appointment_admin import Action, AdminAppointment, AdminDeps, Filters
+from bookbay.services.appointment_admin import Action, AdminDeps, Filters
 from bookbay.services.customer_admin import CustomerEdit
 from bookbay.services.staff_actions import StaffDeps
 
@@ -145,9 +146,7 @@ def create_appointment(body: Annotated[ManualBooking, Body()]) -> Response[Appoi
     if body.preferred_channel is not None:
         _keep_preference(result.appointment.customer_id, body.preferred_channel, now)
     admin = appointment_admin.read(deps, result.appointment.id)
-    admin = AdminAppointment(
-        admin.appointment, admin.vehicle, admin.address, admin.history, warnings=result.warnings
-    )
+    admin = dataclasses.replace(admin, warnings=result.warnings)
     return Response(
         status_code=HTTPStatus.CREATED,
         content_type=content_types.APPLICATION_JSON,

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bookbay.config import OutboxSenderConfig
 from bookbay.observability import logger, metrics, tracer
-from bookbay.services.outbox import EFFECT_RETRY_EVENT_KEY, RETRY_EVENT_KEY
+from bookbay.services.outbox import ATTEMPTS_KEY, EFFECT_RETRY_EVENT_KEY, RETRY_EVENT_KEY
 from bookbay.wiring import outbox_delivery
 
 config = OutboxSenderConfig.from_env()
@@ -45,15 +45,19 @@ def _record(record: DynamoDBRecord, own_arn: str) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     own_arn = context.invoked_function_arn  # retry wake-ups come back here
+    after = event.get(ATTEMPTS_KEY)
+    after_attempts = after if isinstance(after, int) and not isinstance(after, bool) else None
     if RETRY_EVENT_KEY in event:
-        now = clock()
-        return {
-            "outcome": _count(
-                "Outbox", delivery.deliver(str(event[RETRY_EVENT_KEY]), now, retry_target_arn=own_arn)
-            )
-        }
+        message_id = str(event[RETRY_EVENT_KEY])
+        outcome = delivery.deliver(
+            message_id, clock(), retry_target_arn=own_arn, after_attempts=after_attempts
+        )
+        return {"outcome": _count("Outbox", outcome)}
     if EFFECT_RETRY_EVENT_KEY in event:
-        outcome = delivery.apply_effect(str(event[EFFECT_RETRY_EVENT_KEY]), clock(), retry_target_arn=own_arn)
+        effect_id = str(event[EFFECT_RETRY_EVENT_KEY])
+        outcome = delivery.apply_effect(
+            effect_id, clock(), retry_target_arn=own_arn, after_attempts=after_attempts
+        )
         return {"outcome": _count("Effect", outcome)}
     if event.get("detail-type") == "Scheduled Event":  # the sweep: the rule's time is "now"
         swept_at = datetime.fromisoformat(str(event.get("time") or clock().isoformat()))

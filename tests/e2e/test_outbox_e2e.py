@@ -101,7 +101,7 @@ def test_an_ses_outage_delays_a_message_until_ses_recovers(local_stack: Any, mot
         moto["ses"].verify_email_identity(EmailAddress=SENDER)
     later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
     fired = http.post("/_local/scheduler/run", json={"until": later}).json()["fired"]
-    assert len(fired) == 1
+    assert len(fired) == 1, fired
     assert len(delivered(http, "e2e-email-0002")) == 1
     assert http.post("/_local/scheduler/run", json={"until": later}).json()["fired"] == []
     assert len(delivered(http, "e2e-email-0002")) == 1

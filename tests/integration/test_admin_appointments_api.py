@@ -373,6 +373,14 @@ def test_a_phone_booking_at_an_address_on_file_follows_the_takeover_setting(
         }
         assert record["staff_notes"].startswith("***POTENTIAL SITE TAKEOVER***")
         assert (second["source"], second["status"]) == ("phone", "confirmed")
+        # and `customer` describes the record on file, in the answer, the read and the list; the
+        # caller is the appointment's contact
+        on_file = {k: first["customer"][k] for k in ("id", "first_name", "last_name", "phone", "email")}
+        read = ok(call(admin, one(second["id"])))["appointment"]
+        (listed,) = [a for a in listing(call, admin)["appointments"] if a["id"] == second["id"]]
+        for shown in (second, read, listed):
+            assert shown["customer"] == on_file and on_file["first_name"] != "Sam"
+            assert (shown["contact"]["first_name"], shown["contact"]["phone"]) == ("Sam", "+15125550188")
     else:
         # Then the caller is a new customer at the same location
         assert second["customer"]["id"] != first["customer"]["id"] and len(customers) == 2

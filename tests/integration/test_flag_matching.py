@@ -137,6 +137,22 @@ def test_new_people_at_a_flagged_address_match_on_the_address_alone(
     assert "Flagged customer:</strong> matched on address" in store_mail["html"]
 
 
+def test_an_in_store_booking_giving_a_flagged_address_matches_on_it(
+    seeded: Stack, book: Post, flag: Any
+) -> None:
+    flag_id = flag(name="Dana Rivera", address=HOME)
+    newcomer = {
+        "first_name": "Sam",
+        "last_name": "Okafor",
+        "phone": "512-555-0188",
+        "email": "sam@example.com",
+    }
+    same_place = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
+    record = stored(seeded, book(body(start=at(0), customer=newcomer, address=same_place)))
+    assert record["appointment_type"] == "in_store" and record.get("address_id") is None
+    assert record["flag_matches"] == [{"flag_id": flag_id, "fields": ["address"], "reason": REASON}]
+
+
 def test_unflagging_the_phone_leaves_the_other_fields_matching(
     seeded: Stack, book: Post, flag: Any, unflag: Any
 ) -> None:

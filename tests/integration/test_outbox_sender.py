@@ -104,13 +104,45 @@ def test_a_failing_ses_delays_the_message_and_delivers_it_once_ses_recovers(
     assert schedule["ActionAfterCompletion"] == "DELETE"
     assert schedule["Target"]["Arn"] == context.invoked_function_arn
     retry_event = json.loads(schedule["Target"]["Input"])
-    assert retry_event == {"outbox_retry": "msg-email-0002"}
+    assert retry_event == {"outbox_retry": "msg-email-0002", "after_attempts": 1}
 
     ses.verify_email_identity(EmailAddress=stack.sender_email)  # SES recovers
     assert outbox_app.lambda_handler(retry_event, context) == {"outcome": "sent"}
     assert outbox_app.lambda_handler(retry_event, context) == {"outcome": "skipped"}  # a duplicate retry
     assert len(sent_emails()) == 1
     assert stored(stack, "msg-email-0002").attempts == 2
+
+
+def test_a_wake_up_the_sweep_has_overtaken_does_nothing(outbox_app: Any, stack: Any) -> None:
+    """The sweep may make a retry before its wake-up fires; the late wake-up neither tries again
+    nor schedules another: each retry is made once, by whichever comes first."""
+    ses = boto3.client("ses", region_name=REGION)
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    ses.delete_identity(Identity=stack.sender_email)
+    enqueue(stack, "msg-email-0009")
+    outbox_app.lambda_handler(stream_event("msg-email-0009"), FakeLambdaContext())
+    (first,) = scheduler.list_schedules(GroupName=stack.schedule_group)["Schedules"]
+    first_wake_up = json.loads(
+        scheduler.get_schedule(Name=first["Name"], GroupName=stack.schedule_group)["Target"]["Input"]
+    )
+    assert first_wake_up == {"outbox_retry": "msg-email-0009", "after_attempts": 1}
+    # SES still down: the sweep makes the retry first (attempt 2) and schedules the next wake-up
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
+    sweep = {"detail-type": "Scheduled Event", "source": "aws.events", "time": later.isoformat()}
+    assert outbox_app.lambda_handler(sweep, FakeLambdaContext()) == {"swept": {"message_retry_scheduled": 1}}
+    assert stored(stack, "msg-email-0009").attempts == 2
+    names = {s["Name"] for s in scheduler.list_schedules(GroupName=stack.schedule_group)["Schedules"]}
+    # The first wake-up fires late: nothing tried, nothing scheduled, the attempts stay 2
+    assert outbox_app.lambda_handler(first_wake_up, FakeLambdaContext()) == {"outcome": "skipped"}
+    assert stored(stack, "msg-email-0009").attempts == 2
+    assert {s["Name"] for s in scheduler.list_schedules(GroupName=stack.schedule_group)["Schedules"]} == names
+    # SES back: the second wake-up sends it, once
+    ses.verify_email_identity(EmailAddress=stack.sender_email)
+    second_wake_up = {"outbox_retry": "msg-email-0009", "after_attempts": 2}
+    assert outbox_app.lambda_handler(second_wake_up, FakeLambdaContext()) == {"outcome": "sent"}
+    assert outbox_app.lambda_handler(second_wake_up, FakeLambdaContext()) == {"outcome": "skipped"}
+    assert len(sent_emails()) == 1
+    assert stored(stack, "msg-email-0009").attempts == 3
 
 
 def test_a_scheduler_down_too_leaves_the_retry_to_the_sweep(
@@ -148,10 +180,10 @@ def test_a_scheduler_down_too_leaves_the_retry_to_the_sweep(
 def test_our_own_failures_are_reported_per_record(outbox_app: Any, stack: Any, monkeypatch: Any) -> None:
     claim = outbox_app.delivery.repo.claim
 
-    def table_down_for_email(message_id: str, now: datetime) -> Any:
+    def table_down_for_email(message_id: str, now: datetime, **kwargs: Any) -> Any:
         if message_id == "msg-email-0004":
             raise RuntimeError("table unavailable")
-        return claim(message_id, now)
+        return claim(message_id, now, **kwargs)
 
     monkeypatch.setattr(outbox_app.delivery.repo, "claim", table_down_for_email)
     enqueue(stack, "msg-sms-0004", channel="sms")

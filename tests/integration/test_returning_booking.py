@@ -224,3 +224,68 @@ def test_a_verified_do_not_service_customer_is_refused_with_the_store_phone(
     )
     assert error["phone"] == "+15125550100" and "Morgan" not in json.dumps(error)
     assert table(seeded) == before
+
+
+def test_an_address_given_with_an_in_store_booking_is_kept_on_file(
+    seeded: Stack, apps: tuple[ModuleType, ModuleType], book: Post
+) -> None:
+    """In store (or online) the visit is at the shop, yet the address the customer typed is theirs:
+    kept on file (offered masked when they come back, used by takeover), never silently dropped."""
+    set_settings(seeded, takeover_enabled=True)
+    answer = created(book(body(start=at(0), customer=MORGAN, appointment_type="in_store", address=HOME)))
+    items = table(seeded)
+    record = body_of(items[keys.appointment_pk(answer["appointment"]["id"]), keys.APPOINTMENT_SK])
+    # The appointment is at the shop: no visit address on it
+    assert record["appointment_type"] == "in_store" and record.get("address_id") is None
+    (address,) = [body_of(a) for a in of_kind(items, "Address")]
+    assert address["address"] == {**HOME, "line2": None} and address["canonical"] == "123 MAIN ST|AUSTIN|TX|78701"
+    assert (
+        items[keys.address_key_pk(address["canonical"]), keys.ADDRESSKEY_SK]["customer_id"]
+        == record["customer_id"]
+    )
+    # Coming back, the customer is offered it, masked
+    again = verify(seeded, apps[1], "email", EMAIL, zip_code="78701")
+    (offered,) = again["customer"]["addresses"]
+    assert (offered["id"], offered["masked"]) == (address["id"], "1** M*** St")
+    # and a phone not on file booking in store at that address is the takeover case
+    stranger = {
+        "first_name": "Sam",
+        "last_name": "Okafor",
+        "phone": "512-555-0188",
+        "email": "sam@example.com",
+    }
+    same_place = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
+    taken = created(
+        book(body(start=at(1), customer=stranger, appointment_type="in_store", address=same_place))
+    )
+    items = table(seeded)
+    second = body_of(items[keys.appointment_pk(taken["appointment"]["id"]), keys.APPOINTMENT_SK])
+    assert second["customer_id"] == record["customer_id"] and second["takeover"]["name"] == "Sam Okafor"
+    assert len(of_kind(items, "Customer")) == 1 and len(of_kind(items, "Address")) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"address_id": "a" * 20}, "body"),  # a saved address names where an at-home visit goes
+        (
+            {"address": {"line1": "PO Box 9", "city": "Austin", "state": "TX", "zip": "78701"}},
+            "body.address.line1",
+        ),
+        (
+            {"address": {"line1": "1 Main St", "city": "Austin", "state": "CA", "zip": "78701"}},
+            "body.address.state",
+        ),
+    ],
+)
+def test_an_in_store_booking_with_an_unusable_address_is_refused_and_writes_nothing(
+    seeded: Stack, book: Post, change: dict[str, Any], field: str
+) -> None:
+    before = table(seeded)
+    error = error_of(
+        book(body(start=at(0), customer=MORGAN, appointment_type="in_store", **change)),
+        422,
+        "validation_error",
+    )
+    assert error["details"][0]["field"] == field
+    assert table(seeded) == before

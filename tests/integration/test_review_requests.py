@@ -23,7 +23,7 @@ from bookbay.domain.availability import is_closed
 from bookbay.domain.booking import Appointment
 from bookbay.domain.catalog import Catalog
 from bookbay.domain.ids import hash_token
-from bookbay.domain.review_requests import ReviewRequest
+from bookbay.domain.review_requests import ReviewRequest, step_time
 from bookbay.models import keys
 from bookbay.models.appointments import LinkTokenItem
 from bookbay.repositories.catalog import CatalogRepository
@@ -272,6 +272,28 @@ def test_complete_starts_a_sequence_whose_steps_each_send_one_email_with_the_rev
     assert state is not None and "active_request_id" not in state
     assert schedules(seeded, "review-") == {}
     assert len(items(seeded, "ReviewStepSent")) == 3
+
+
+def test_a_start_delayed_past_the_completion_counts_the_steps_from_the_completion(
+    seeded: Stack, catalog: Catalog, deps: ReviewDeps
+) -> None:
+    """The review.start effect may run late (a Scheduler outage, a retry): the sequence still
+    counts from when staff completed the visit; a step already past is caught up."""
+    completed_at = datetime.now(UTC) - timedelta(days=2)
+    appointment = completed(catalog).model_copy(update={"completed_at": completed_at})
+    now = datetime.now(UTC).replace(microsecond=0)
+    request = start(deps, catalog, appointment, now)
+    assert request is not None
+    stored_completion = body_of(stored_request(seeded, appointment.id))["completed_at"]
+    assert datetime.fromisoformat(stored_completion) == completed_at
+    # Step 1 (a day after the completion) has passed: it goes a minute from now, not in a day
+    (schedule,) = schedules(seeded, "review-").values()
+    assert schedule["ScheduleExpression"] == at_expression(now + timedelta(minutes=1))
+    # Step 2 is 4 days after the completion (2 days from now), at 09:00 Austin time
+    completion_day = completed_at.astimezone(CHICAGO).date()
+    assert step_time(request, 2, "America/Chicago", "09:00", now) == nine_am(
+        completion_day + timedelta(days=4)
+    )
 
 
 def test_a_repeated_or_stale_step_sends_nothing_more(

@@ -60,7 +60,12 @@ EMAIL = "dana.rivera@example.com"
 def demo_catalog(**settings: Any) -> Catalog:
     """The demo shop, with the holidays the tests expect (US federal) and a public base URL."""
     catalog = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml")
-    pinned = {"public_base_url": BASE_URL, "holidays": HolidaySettings(country="US")}
+    # Bookings without a code unless a test asks for them (the demo shop asks: the product's default)
+    pinned = {
+        "public_base_url": BASE_URL,
+        "holidays": HolidaySettings(country="US"),
+        "require_verification": False,
+    }
     changed = catalog.shop.settings.model_copy(update={**pinned, **settings})
     return catalog.model_copy(update={"shop": catalog.shop.model_copy(update={"settings": changed})})
 
@@ -534,9 +539,18 @@ def test_a_saved_at_home_address_is_checked_against_the_served_zips(h: Harness) 
         h.book(booking(appointment_type="at_home", address_id="e" * 20))
 
 
-def test_an_address_given_for_an_in_store_booking_is_ignored(h: Harness) -> None:
-    h.book(booking(address={**AT_HOME_ADDRESS, "line1": "not an address at all"}))
-    assert h.plan.address is None and h.plan.appointment.address_id is None
+def test_an_address_given_for_an_in_store_booking_is_kept_as_the_customers(h: Harness) -> None:
+    h.book(booking(address=AT_HOME_ADDRESS))
+    assert h.plan.address is not None and h.plan.address.address.line1 == AT_HOME_ADDRESS["line1"]
+    assert h.plan.appointment.address_id is None  # the visit is at the shop
+
+
+def test_an_unusable_address_for_an_in_store_booking_is_refused(h: Harness) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        h.book(booking(address={**AT_HOME_ADDRESS, "line1": "not an address at all"}))
+    assert refused.value.details == [
+        {"field": "body.address.line1", "message": "not a street address (number and street)"}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.domain.audit import AuditEntry
-from bookbay.domain.booking import Appointment, Contact, CustomerAddress, Vehicle
+from bookbay.domain.booking import Appointment, Contact, CustomerAddress, CustomerSummary, Vehicle
 from bookbay.domain.booking_request import BookingRequest, Source
 from bookbay.domain.catalog import Channel
 from bookbay.services.appointment_admin import AdminAppointment
@@ -19,13 +19,14 @@ Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)
 
 
 class CustomerRef(BaseModel):
-    """Who the appointment is for: the customer record's id and the details given when booking."""
+    """Who the appointment is for: the customer record on file (in a takeover booking, the
+    location's customer; the booker's details are in `contact` and `takeover`)."""
 
     id: str
     first_name: str
     last_name: str
-    phone: str
-    email: str
+    phone: str | None = Field(description="E.164 (null: none on file)")
+    email: str | None = Field(description="null: none on file")
 
 
 class VehicleOut(BaseModel):
@@ -63,16 +64,17 @@ class AdminAppointmentOut(Appointment):
     @classmethod
     def of(cls, admin: AdminAppointment) -> AdminAppointmentOut:
         a = admin.appointment
-        contact: Contact = a.contact
+        # The record on file; the details given when booking if the record is gone
+        record: CustomerSummary | Contact = admin.customer or a.contact
         return cls.model_validate(
             {
                 **a.model_dump(exclude={"version"}),
                 "customer": CustomerRef(
                     id=a.customer_id,
-                    first_name=contact.first_name,
-                    last_name=contact.last_name,
-                    phone=contact.phone,
-                    email=contact.email,
+                    first_name=record.first_name,
+                    last_name=record.last_name,
+                    phone=record.phone,
+                    email=record.email,
                 ),
                 "vehicle": VehicleOut.of(admin.vehicle),
                 "address": admin.address,

@@ -25,9 +25,10 @@ Source = Annotated[
 
 class BookingRequest(BaseModel):
     """POST /v1/appointments. At most one of ``vehicle_id`` / ``vehicle``; at home: ``address_id``
-    or ``address`` (other types ignore the address). ``customer`` and the vehicle may be left out
-    only with a verification token that names them (a recognized customer; a known-source link's
-    vehicle)."""
+    or ``address`` (in store or online, an ``address`` is kept as the customer's on file, and an
+    ``address_id`` is refused: it names where a visit at home goes). ``customer`` and the vehicle
+    may be left out only with a verification token that names them (a recognized customer; a
+    known-source link's vehicle)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,4 +62,6 @@ class BookingRequest(BaseModel):
             raise ValueError("give either vehicle_id or vehicle (not both)")
         if self.address_id is not None and self.address is not None:
             raise ValueError("give either address_id or address (not both)")
+        if self.address_id is not None and self.appointment_type != "at_home":
+            raise ValueError("address_id is for at_home appointments (give the address to keep it on file)")
         return self

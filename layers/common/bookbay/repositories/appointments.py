@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from bookbay.domain.audit import AuditEntry
-from bookbay.domain.booking import Appointment, CustomerAddress, Vehicle
+from bookbay.domain.booking import Appointment, CustomerAddress, CustomerProfile, CustomerSummary, Vehicle
 from bookbay.domain.effects import Effect, NewLink
 from bookbay.domain.ids import hash_token
 from bookbay.domain.messages import OutboundMessage
@@ -81,6 +82,16 @@ def new_appointment_item(appointment: Appointment) -> AppointmentItem:
     for name, value in index_keys(appointment).items():
         setattr(item, name, value)
     return item
+
+
+@dataclass(frozen=True)
+class AppointmentParts:
+    """What an appointment points at: its customer's record on file (None: no longer there),
+    its saved vehicle and its (at-home) address."""
+
+    customer: CustomerSummary | None
+    vehicle: Vehicle | None
+    address: CustomerAddress | None
 
 
 def customer_parts(
@@ -196,28 +207,42 @@ class AppointmentRepository:
         stored = [StoredAppointment.model_validate({**i.body, "version": i.version or 0}) for i in items]
         return stored, next_cursor
 
+    def parts(self, appointment: Appointment) -> AppointmentParts:
+        """The appointment's customer record, vehicle and address, in one BatchGetItem."""
+        return self.parts_of([appointment], consistent_read=True)[appointment.id]
+
     def parts_of(
-        self, appointments: Sequence[Appointment]
-    ) -> tuple[dict[tuple[str, str], Vehicle], dict[tuple[str, str], CustomerAddress]]:
-        """The vehicles and addresses of a page of appointments, by (customer id, record id), in
-        BatchGetItem calls of up to 100 keys (pynamodb splits them)."""
+        self, appointments: Sequence[Appointment], *, consistent_read: bool = False
+    ) -> dict[str, AppointmentParts]:
+        """The customer records, vehicles and addresses of a page of appointments, by appointment
+        id, in BatchGetItem calls of up to 100 keys (pynamodb splits them)."""
         wanted: set[tuple[str, str]] = set()
         for a in appointments:
+            wanted.add((keys.customer_pk(a.customer_id), keys.PROFILE_SK))
             if a.vehicle_id:
                 wanted.add((keys.customer_pk(a.customer_id), keys.vehicle_sk(a.vehicle_id)))
             if a.address_id:
                 wanted.add((keys.customer_pk(a.customer_id), keys.address_sk(a.address_id)))
-        vehicles: dict[tuple[str, str], Vehicle] = {}
-        addresses: dict[tuple[str, str], CustomerAddress] = {}
-        for item in BaseItem.batch_get(sorted(wanted)) if wanted else []:
-            customer_id = item.pk.removeprefix(keys.customer_pk(""))
-            if isinstance(item, VehicleItem):
-                vehicle = Vehicle.model_validate(item.body)
-                vehicles[customer_id, vehicle.id] = vehicle
-            elif isinstance(item, AddressItem):
-                address = CustomerAddress.model_validate(item.body)
-                addresses[customer_id, address.id] = address
-        return vehicles, addresses
+        found: dict[tuple[str, str], BaseItem] = {
+            (item.pk, item.sk): item
+            for item in BaseItem.batch_get(sorted(wanted), consistent_read=consistent_read)
+        }
+
+        def body(sk: str, a: Appointment) -> Any:
+            item = found.get((keys.customer_pk(a.customer_id), sk))
+            return item.body if item is not None else None  # type: ignore[attr-defined]
+
+        parts: dict[str, AppointmentParts] = {}
+        for a in appointments:
+            profile = body(keys.PROFILE_SK, a)
+            vehicle = body(keys.vehicle_sk(a.vehicle_id), a) if a.vehicle_id else None
+            address = body(keys.address_sk(a.address_id), a) if a.address_id else None
+            parts[a.id] = AppointmentParts(
+                CustomerProfile.model_validate(profile).summary() if profile is not None else None,
+                Vehicle.model_validate(vehicle) if vehicle is not None else None,
+                CustomerAddress.model_validate(address) if address is not None else None,
+            )
+        return parts
 
     # ------------------------------------------------------------------ changes
     def write(self, change: AppointmentChange) -> StoredAppointment:

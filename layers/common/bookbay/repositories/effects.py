@@ -50,13 +50,18 @@ class EffectRepository:
         except DoesNotExist:
             return None
 
-    def claim(self, effect_id: str, now: datetime) -> ClaimedEffect | None:
-        """Take the effect to apply it, or None when it is done, failed, or being applied now."""
+    def claim(
+        self, effect_id: str, now: datetime, *, after_attempts: int | None = None
+    ) -> ClaimedEffect | None:
+        """Take the effect to apply it, or None when it is done, failed, or being applied now.
+        ``after_attempts``: as for messages (``OutboxRepository.claim``)."""
         item = EffectItem(keys.effect_pk(effect_id), keys.EFFECT_SK)
         can_take: Condition = EffectItem.pk.exists() & (
             (EffectItem.status == "pending")
             | ((EffectItem.status == "applying") & (EffectItem.lease_until < now))
         )
+        if after_attempts is not None:
+            can_take &= EffectItem.attempts == after_attempts
         try:
             item.update(
                 actions=[EffectItem.status.set("applying"), EffectItem.lease_until.set(now + SEND_LEASE)],

@@ -86,13 +86,17 @@ class OutboxRepository:
         except DoesNotExist:
             return None
 
-    def claim(self, message_id: str, now: datetime) -> Claimed | None:
-        """Take the message for sending, or None when it is sent, failed, or being sent right now."""
+    def claim(self, message_id: str, now: datetime, *, after_attempts: int | None = None) -> Claimed | None:
+        """Take the message for sending, or None when it is sent, failed, or being sent right now.
+        ``after_attempts``: a retry wake-up's take, only while the message has failed exactly that
+        many times (the sweep may have made that retry already; its own wake-up comes later)."""
         item = OutboxItem(keys.outbox_pk(message_id), keys.OUTBOX_SK)
         can_take: Condition = OutboxItem.pk.exists() & (
             (OutboxItem.status == "pending")
             | ((OutboxItem.status == "sending") & (OutboxItem.lease_until < now))
         )
+        if after_attempts is not None:
+            can_take &= OutboxItem.attempts == after_attempts
         try:
             item.update(
                 actions=[OutboxItem.status.set("sending"), OutboxItem.lease_until.set(now + SEND_LEASE)],

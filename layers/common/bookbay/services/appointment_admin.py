@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bookbay.domain.audit import Actor, AuditEntry
-from bookbay.domain.booking import AppointmentStatus, CustomerAddress, Vehicle
+from bookbay.domain.booking import AppointmentStatus, CustomerAddress, CustomerSummary, Vehicle
 from bookbay.domain.catalog import Channel
 from bookbay.domain.lifecycle import Action as LifecycleAction
 from bookbay.exceptions import InvalidInput, StaleWrite
@@ -49,14 +49,15 @@ class AdminDeps:
 
 @dataclass(frozen=True)
 class AdminAppointment:
-    """An appointment as staff see it: with its vehicle and address records and, when read
-    alone, its audit history."""
+    """An appointment as staff see it: with its customer, vehicle and address records and, when
+    read alone, its audit history."""
 
     appointment: StoredAppointment
     vehicle: Vehicle | None
     address: CustomerAddress | None
     history: list[AuditEntry] | None = None
     sent: Sent | None = None  # send-confirmation: what went out
+    customer: CustomerSummary | None = None  # the record on file (None: it is gone)
     warnings: tuple[str, ...] = ()
 
 
@@ -107,13 +108,9 @@ def list_appointments(
         limit=limit,
         cursor=cursor,
     )
-    vehicles, addresses = deps.staff.appointments.parts_of(found)
+    parts = deps.staff.appointments.parts_of(found)
     return [
-        AdminAppointment(
-            a,
-            vehicles.get((a.customer_id, a.vehicle_id)) if a.vehicle_id else None,
-            addresses.get((a.customer_id, a.address_id)) if a.address_id else None,
-        )
+        AdminAppointment(a, parts[a.id].vehicle, parts[a.id].address, customer=parts[a.id].customer)
         for a in found
     ], next_cursor
 
@@ -176,11 +173,12 @@ def act(
 def _with_parts(
     deps: AdminDeps, appointment: StoredAppointment, *, history: bool = False, sent: Sent | None = None
 ) -> AdminAppointment:
-    vehicle, address = deps.staff.appointments.vehicle_and_address(appointment)
+    parts = deps.staff.appointments.parts(appointment)
     return AdminAppointment(
         appointment,
-        vehicle,
-        address,
+        parts.vehicle,
+        parts.address,
+        customer=parts.customer,
         history=deps.audit.appointment_history(appointment.id) if history else None,
         sent=sent,
     )

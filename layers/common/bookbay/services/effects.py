@@ -71,11 +71,18 @@ _APPLY: dict[EffectName, Callable[[EffectDeps, Effect, datetime], str]] = {
 
 
 def deliver(
-    deps: EffectDeps, effect_id: str, now: datetime, *, wake_up: Callable[[str, datetime], None]
+    deps: EffectDeps,
+    effect_id: str,
+    now: datetime,
+    *,
+    wake_up: Callable[[str, int, datetime], None],
+    after_attempts: int | None = None,
 ) -> Outcome:
     """Claim, apply and mark done the effect ``effect_id``; on a failure record the attempt and
-    ask ``wake_up(effect_id, when)`` for the retry (best effort: the sweep finds it anyway)."""
-    claimed = deps.effects.claim(effect_id, now)
+    ask ``wake_up(effect_id, attempts, when)`` for the retry (best effort: the sweep finds it
+    anyway). ``after_attempts``: the attempts a retry wake-up was scheduled after (it does
+    nothing once another retry was made)."""
+    claimed = deps.effects.claim(effect_id, now, after_attempts=after_attempts)
     if claimed is None:
         logger.info("effect already handled", extra={"effect_id": effect_id})
         return "skipped"
@@ -101,7 +108,7 @@ def deliver(
                 "retry_at": retry_at.isoformat(),
             },
         )
-        wake_up(effect_id, retry_at)
+        wake_up(effect_id, attempts, retry_at)
         return "retry_due"
     deps.effects.done(effect_id, now)
     logger.info(

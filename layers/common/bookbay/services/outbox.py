@@ -31,6 +31,7 @@ from bookbay.services.effects import Outcome as EffectOutcome
 Outcome = Literal["sent", "skipped", "retry_scheduled", "failed"]
 RETRY_EVENT_KEY = "outbox_retry"  # {"outbox_retry": <message id>}
 EFFECT_RETRY_EVENT_KEY = "effect_retry"  # {"effect_retry": <effect id>}
+ATTEMPTS_KEY = "after_attempts"  # in both: the failures the wake-up was scheduled after
 SWEEP_LIMIT = 100  # items per sweep (a minute's worth; the next sweep takes the rest)
 
 
@@ -42,15 +43,18 @@ class OutboxDelivery:
     scheduler: Scheduler
     effects: EffectDeps | None = None  # None: this worker delivers messages only
 
-    def deliver(self, message_id: str, now: datetime, *, retry_target_arn: str) -> Outcome:
+    def deliver(
+        self, message_id: str, now: datetime, *, retry_target_arn: str, after_attempts: int | None = None
+    ) -> Outcome:
         """Send the message unless it is already sent or being sent.
 
         A provider failure records the attempt and the time the next one is due, and schedules a
         wake-up then (``retry_target_arn`` receives ``{"outbox_retry": message_id}``); a long
         outage delays messages, never drops them. Errors of our own (the table) propagate: the
-        caller's batch retries.
+        caller's batch retries. ``after_attempts``: a wake-up's, the failures it was scheduled
+        after; it does nothing once the sweep made that retry (no second try, no second wake-up).
         """
-        claimed = self.repo.claim(message_id, now)
+        claimed = self.repo.claim(message_id, now, after_attempts=after_attempts)
         if claimed is None:
             logger.info("outbox message already handled", extra={"message_id": message_id})
             return "skipped"
@@ -84,16 +88,17 @@ class OutboxDelivery:
         )
         return "sent"
 
-    def apply_effect(self, effect_id: str, now: datetime, *, retry_target_arn: str) -> EffectOutcome:
+    def apply_effect(
+        self, effect_id: str, now: datetime, *, retry_target_arn: str, after_attempts: int | None = None
+    ) -> EffectOutcome:
         """Apply the effect unless it is done or being applied (``services.effects.deliver``)."""
         if self.effects is None:
             raise RuntimeError("this worker has no effect dependencies")
 
-        def wake_up(item_id: str, at: datetime) -> None:
-            attempt = int(at.timestamp())  # one wake-up per retry time
-            self._wake_up(EFFECT_RETRY_EVENT_KEY, item_id, attempt, at, retry_target_arn)
+        def wake_up(item_id: str, attempts: int, at: datetime) -> None:
+            self._wake_up(EFFECT_RETRY_EVENT_KEY, item_id, attempts, at, retry_target_arn)
 
-        return effects.deliver(self.effects, effect_id, now, wake_up=wake_up)
+        return effects.deliver(self.effects, effect_id, now, wake_up=wake_up, after_attempts=after_attempts)
 
     def sweep(self, now: datetime, *, retry_target_arn: str) -> dict[str, int]:
         """Deliver every message and apply every effect due by ``now`` and not delivered yet
@@ -114,7 +119,7 @@ class OutboxDelivery:
         Scheduler fails too, the sweep delivers the item once it is due."""
         try:
             self.scheduler.schedule_once(
-                outbox_retry_schedule(item_id, attempt), at, target_arn, {key: item_id}
+                outbox_retry_schedule(item_id, attempt), at, target_arn, {key: item_id, ATTEMPTS_KEY: attempt}
             )
         except Exception as exc:
             logger.warning(

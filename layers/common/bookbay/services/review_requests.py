@@ -160,8 +160,11 @@ def _start(
         return None
     settings = catalog.shop.settings
     steps = list(settings.review_requests.steps_days)
+    # The steps count from the completion, not from when this effect ran (a Scheduler outage
+    # delays the start; a step already past is caught up from now).
+    completed_at = appointment.completed_at or now
     first_at = domain.step_at(
-        now, steps[0], _timezone(catalog, appointment.location_id), settings.reminder_time, now
+        completed_at, steps[0], _timezone(catalog, appointment.location_id), settings.reminder_time, now
     )
     request = ReviewRequest(
         id=appointment.id,
@@ -173,7 +176,7 @@ def _start(
         first_name=appointment.contact.first_name,
         email=appointment.contact.email,
         steps_days=steps,
-        completed_at=now,
+        completed_at=completed_at,
         created_at=now,
         updated_at=now,
         next_step_at=first_at,

@@ -32,7 +32,9 @@ class Offer:
     service: Service
     start: datetime  # in the location's zone
     slot_starts: list[datetime]  # UTC
-    address: CustomerAddress | None  # an at-home address typed in (id set once the customer is known)
+    # An address typed in (its id is set once the customer is known): at home, where the visit is;
+    # otherwise the customer's address, kept on file (matched against flags, used by takeover).
+    address: CustomerAddress | None
 
 
 def make_offer(
@@ -66,6 +68,10 @@ def make_offer(
             availability.check_offered(location, service, "at_home", a_served_zip(location))
     else:
         availability.check_offered(location, service, request.appointment_type, None)
+        if request.address is not None:
+            address = CustomerAddress(
+                id="", address=request.address, canonical=checked_address(request.address)
+            )
 
     settings = catalog.shop.settings
     problem: str | None = None

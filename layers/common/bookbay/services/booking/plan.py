@@ -47,9 +47,9 @@ def make_plan(
     address, address_to_add = _address(request, offer, booker, saved_address)
     # Flags: matched on what the appointment carries; values the lookup did not read (a verified
     # customer's details on file, a saved address) are checked in the transaction.
-    flag_matches, flag_checks = flags.match(
-        lookup.flags, flags.person_keys(contact, address.canonical if address is not None else None)
-    )
+    where = address or offer.address  # in store or online, the address typed in (if any)
+    canonical = where.canonical if where is not None else None
+    flag_matches, flag_checks = flags.match(lookup.flags, flags.person_keys(contact, canonical))
 
     duration = timedelta(minutes=offer.service.duration_minutes)
     # Staff on the phone with the customer book a confirmed time.
@@ -118,7 +118,7 @@ def named_parts(request: BookingRequest, identity: VerifiedIdentity | None) -> t
     vehicle_id = request.vehicle_id
     if vehicle_id is None and request.vehicle is None and identity is not None:
         vehicle_id = identity.vehicle_id
-    return vehicle_id, request.address_id if request.appointment_type == "at_home" else None
+    return vehicle_id, request.address_id
 
 
 def _saved_parts(
@@ -161,15 +161,17 @@ def _vehicle(
 def _address(
     request: BookingRequest, offer: Offer, booker: Booker, saved: CustomerAddress | None
 ) -> tuple[CustomerAddress | None, CustomerAddress | None]:
-    """The at-home address, and the record to add when it is new to the customer."""
-    if request.appointment_type != "at_home":
-        return None, None
+    """The appointment's (at-home) address, and the record to add when the customer has none of
+    the address typed in (with any type: in store or online, it is their address on file)."""
+    at_home = request.appointment_type == "at_home"
     if offer.address is not None:
         if booker.address_id is not None:  # takeover: the location's own record
-            return offer.address.model_copy(update={"id": booker.address_id}), None
+            return (offer.address.model_copy(update={"id": booker.address_id}) if at_home else None), None
         address_id = stable_id(booker.customer.customer_id, offer.address.canonical)
         typed = offer.address.model_copy(update={"id": address_id})
-        return typed, typed
+        return (typed if at_home else None), typed
+    if not at_home:
+        return None, None
     if saved is None:
         raise ValidationFailed(
             "There is no such address on your profile.",
