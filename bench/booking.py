@@ -222,15 +222,14 @@ def run() -> list[dict[str, Any]]:
         catalog = read_shop_file(DEMO_SHOP)
         # Capacity 1 at the store, so that booking the first slot again is the 409 path; the
         # new-customer steps book without a code (the code step is its own function's cost).
+        settings = catalog.shop.settings.model_copy(update={"require_verification": False})
         catalog = catalog.model_copy(
             update={
-                "shop": catalog.shop.model_copy(
-                    update={"settings": catalog.shop.settings.model_copy(update={"require_verification": False})}
-                ),
+                "shop": catalog.shop.model_copy(update={"settings": settings}),
                 "locations": [
                     loc.model_copy(update={"capacity_per_slot": 1}) if loc.id == "austin-downtown" else loc
                     for loc in catalog.locations
-                ]
+                ],
             }
         )
         CatalogRepository(environment["TABLE_NAME"], REGION).upsert(catalog)

@@ -238,7 +238,8 @@ def test_an_address_given_with_an_in_store_booking_is_kept_on_file(
     # The appointment is at the shop: no visit address on it
     assert record["appointment_type"] == "in_store" and record.get("address_id") is None
     (address,) = [body_of(a) for a in of_kind(items, "Address")]
-    assert address["address"] == {**HOME, "line2": None} and address["canonical"] == "123 MAIN ST|AUSTIN|TX|78701"
+    assert address["address"] == {**HOME, "line2": None}
+    assert address["canonical"] == "123 MAIN ST|AUSTIN|TX|78701"
     assert (
         items[keys.address_key_pk(address["canonical"]), keys.ADDRESSKEY_SK]["customer_id"]
         == record["customer_id"]
