@@ -3,10 +3,52 @@ from its config model in one place (handlers call these at cold start and stay w
 
 from __future__ import annotations
 
-from bookbay.config import OutboxSenderConfig
-from bookbay.services.outbox import OutboxDelivery
+from typing import TYPE_CHECKING
+
+from bookbay.config import AdminAppointmentsConfig, OutboxSenderConfig
+
+if TYPE_CHECKING:  # the builders import what they build: a function loads only its own
+    from bookbay.services.appointment_admin import AdminAppointmentsDeps
+    from bookbay.services.outbox import OutboxDelivery
+    from bookbay.services.staff_actions import StaffDeps
 
 
+# ------------------------------------------------------------------------------ staff API
+def staff_deps(config: AdminAppointmentsConfig) -> StaffDeps:
+    """What staff actions on appointments read and write: the catalog, appointments, slot usage
+    and customer profiles (the preferred channel)."""
+    from bookbay.repositories.appointments import AppointmentRepository
+    from bookbay.repositories.availability import AvailabilityRepository
+    from bookbay.repositories.catalog import CatalogRepository
+    from bookbay.repositories.customers import CustomersRepository
+    from bookbay.services.staff_actions import StaffDeps
+
+    return StaffDeps(
+        catalog=CatalogRepository(
+            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
+        ),
+        appointments=AppointmentRepository(config.table_name, config.region),
+        availability=AvailabilityRepository(config.table_name, config.region),
+        public_base_url=config.public_base_url,
+        customers=CustomersRepository(config.table_name, config.region),
+    )
+
+
+def admin_appointments(config: AdminAppointmentsConfig) -> AdminAppointmentsDeps:
+    """The staff appointments API: staff actions, the audit trail, phone bookings."""
+    from bookbay.repositories.audit import AuditRepository
+    from bookbay.repositories.booking import BookingRepository
+    from bookbay.repositories.customers import CustomersRepository
+    from bookbay.services.appointment_admin import AdminAppointmentsDeps, AdminDeps
+
+    return AdminAppointmentsDeps(
+        admin=AdminDeps(staff=staff_deps(config), audit=AuditRepository(config.table_name, config.region)),
+        booking=BookingRepository(config.table_name, config.region),
+        customers=CustomersRepository(config.table_name, config.region),
+    )
+
+
+# ------------------------------------------------------------------------------ workers
 def outbox_delivery(config: OutboxSenderConfig) -> OutboxDelivery:
     """The outbox worker: SES and SNS for messages; the Scheduler (reminder and review-request
     schedules, retry wake-ups) and the table for effects."""
@@ -19,6 +61,7 @@ def outbox_delivery(config: OutboxSenderConfig) -> OutboxDelivery:
     from bookbay.repositories.outbox import OutboxRepository
     from bookbay.repositories.review_requests import ReviewRequestRepository
     from bookbay.services.effects import EffectDeps
+    from bookbay.services.outbox import OutboxDelivery
     from bookbay.services.reminders import ReminderScheduling
     from bookbay.services.review_requests import ReviewDeps
 

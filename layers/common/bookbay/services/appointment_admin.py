@@ -8,20 +8,30 @@ capacity, messages and effects in one transaction. A change that raced another o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bookbay.domain.audit import Actor, AuditEntry
-from bookbay.domain.booking import AppointmentStatus, CustomerAddress, CustomerSummary, Vehicle
+from bookbay.domain.booking import (
+    AppointmentStatus,
+    CustomerAddress,
+    CustomerSummary,
+    PreferredChannel,
+    Vehicle,
+)
+from bookbay.domain.booking_request import BookingRequest
 from bookbay.domain.catalog import Channel
 from bookbay.domain.lifecycle import Action as LifecycleAction
-from bookbay.exceptions import InvalidInput, StaleWrite
+from bookbay.exceptions import DomainError, InvalidInput, StaleWrite
 from bookbay.observability import logger
 from bookbay.repositories.appointments import StoredAppointment
 from bookbay.repositories.audit import AuditRepository
-from bookbay.services import lifecycle
+from bookbay.repositories.customers import CustomersRepository
+from bookbay.services import booking, customer_admin, lifecycle
+from bookbay.services.booking.ports import BookingStore
+from bookbay.services.customer_admin import CustomerEdit
 from bookbay.services.econfirmation import Sent
 from bookbay.services.lifecycle import Ask
 from bookbay.services.staff_actions import StaffDeps
@@ -45,6 +55,15 @@ ACTIONS: dict[Action, LifecycleAction] = {
 class AdminDeps:
     staff: StaffDeps  # catalog, appointments, availability, customers, base URL
     audit: AuditRepository
+
+
+@dataclass(frozen=True)
+class AdminAppointmentsDeps:
+    """The staff appointments API: reads and actions, and the phone bookings staff enter."""
+
+    admin: AdminDeps
+    booking: BookingStore
+    customers: CustomersRepository
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,46 @@ def list_appointments(
 
 def read(deps: AdminDeps, appointment_id: str) -> AdminAppointment:
     return _with_parts(deps, lifecycle.load(deps.staff.lifecycle, appointment_id), history=True)
+
+
+def enter_booking(
+    deps: AdminAppointmentsDeps, request: BookingRequest, actor: Actor, now: datetime
+) -> AdminAppointment:
+    """A phone booking staff enter: booked confirmed under the online rules (``booking.book``),
+    the preferred channel the customer gave kept on their profile; read back with its warnings."""
+    staff = deps.admin.staff
+    result = booking.book(
+        request,
+        now=now,
+        catalog_repo=staff.catalog,
+        booking_repo=deps.booking,
+        availability_repo=staff.availability,
+        configured_base_url=staff.public_base_url,
+        staff=booking.StaffBooking(actor),
+    )
+    if request.preferred_channel is not None:
+        _keep_preference(
+            deps.customers, result.appointment.customer_id, request.preferred_channel, actor, now
+        )
+    return replace(read(deps.admin, result.appointment.id), warnings=result.warnings)
+
+
+def _keep_preference(
+    customers: CustomersRepository, customer_id: str, channel: PreferredChannel, actor: Actor, now: datetime
+) -> None:
+    """The preference the customer just gave staff goes on their profile (a new customer's is set by
+    the booking; nothing is written when it is unchanged). The booking stands if this fails."""
+    try:
+        customer_admin.edit_customer(
+            customers,
+            customer_id,
+            CustomerEdit(preferred_channel=channel),
+            version=None,
+            actor=actor,
+            now=now,
+        )
+    except DomainError as refused:  # e.g. SMS for a customer with no phone on file
+        logger.info("preferred channel not kept", extra={"customer_id": customer_id, "code": refused.code})
 
 
 # ------------------------------------------------------------------------------ edits
