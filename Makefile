@@ -85,6 +85,10 @@ lint: venv ## ruff check + ruff format --check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+.PHONY: lint-imports
+lint-imports: venv ## import-linter: the layer's packages point one way (contracts in pyproject.toml)
+	PYTHONPATH=layers/common $(VENV)/bin/lint-imports --no-cache
+
 .PHONY: format
 format: venv ## apply ruff's fixes and formatting
 	$(PY) -m ruff check --fix .
@@ -127,7 +131,7 @@ define run_tier
 endef
 
 .PHONY: test
-test: deps-system venv coverage-erase lint typecheck test-unit test-integration test-e2e test-infra ## lint, typecheck, every test tier, then the coverage report
+test: deps-system venv coverage-erase lint lint-imports typecheck test-unit test-integration test-e2e test-infra ## lint, import contracts, typecheck, every test tier, then the coverage report
 	@$(PY) -m coverage combine --append --quiet >/dev/null 2>&1 || true  # any subprocess data left
 	$(PY) -m coverage report
 	$(PY) -m coverage xml --quiet
