@@ -1,145 +1,28 @@
-"""The customer's link pages (HTML, not part of the JSON API): GET /c/{token} (the appointment,
-Confirm, Add to calendar, Request reschedule), POST /c/{token}/confirm, GET
-/c/{token}/calendar.ics, POST /c/{token}/reschedule (404 where the shop does not take reschedule
-requests online)."""
+"""The customer's link pages (HTML, not part of the JSON API): GET /c/{token}, POST
+/c/{token}/confirm, GET /c/{token}/calendar.ics, POST /c/{token}/reschedule; the routes are in
+``bookbay.api.routes.customer_links``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.pages import (
-    PAGE_HEADERS,
-    message_page,
-    page,
-    read_form,
-    require_same_origin,
-    use_html_errors,
-)
+from bookbay import wiring
+from bookbay.api.pages import use_html_errors
 from bookbay.api.resolver import make_resolver
+from bookbay.api.routes import customer_links
 from bookbay.config import BaseConfig
 from bookbay.observability import logger, metrics, tracer
-from bookbay.repositories.appointments import AppointmentRepository
-from bookbay.repositories.catalog import CatalogRepository
-from bookbay.services import customer_links
-from bookbay.services.customer_links import CustomerDeps, CustomerView, RescheduleRequestsDisabled
-from bookbay.services.links import public_base_url
 
 config = BaseConfig.from_env()
-deps = CustomerDeps(
-    catalog=CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds),
-    appointments=AppointmentRepository(config.table_name, config.region),
-    public_base_url=config.public_base_url,
-)
+deps = wiring.customer_links(config)
 app = make_resolver(json_api=False)
 use_html_errors(app)
-
-Token = Annotated[
-    str, Path(description="The link token from the message (checked by the service: 404 when malformed)")
-]
-CALENDAR = "text/calendar; charset=utf-8"
-
-
-@app.exception_handler(RescheduleRequestsDisabled)  # type: ignore[untyped-decorator]
-def _reschedule_disabled(error: RescheduleRequestsDisabled) -> Response[str]:
-    logger.info("reschedule requests disabled", extra={"status": 404})
-    return message_page(HTTPStatus.NOT_FOUND, error.message, title="Not available online")
-
-
-@app.get("/c/<token>", include_in_schema=False)
-def customer_page(token: Token) -> Response[str]:
-    view = customer_links.show(deps, token, datetime.now(UTC))
-    # This page is /c/<token>: its forms post to /c/<token>/<action>.
-    return _render(view, action_base=f"{token}/")
-
-
-@app.post("/c/<token>/confirm", include_in_schema=False)
-def customer_confirm(token: Token) -> Response[str]:
-    _check_form()
-    return _render(customer_links.confirm(deps, token, datetime.now(UTC)), token=token)
-
-
-@app.post("/c/<token>/reschedule", include_in_schema=False)
-def customer_reschedule(token: Token) -> Response[str]:
-    _check_form()
-    return _render(customer_links.request_reschedule(deps, token, datetime.now(UTC)), token=token)
-
-
-@app.get("/c/<token>/calendar.ics", include_in_schema=False)
-def customer_calendar(token: Token) -> Response[str]:
-    ics = customer_links.calendar(deps, token, datetime.now(UTC))
-    headers = {
-        **PAGE_HEADERS,
-        "Content-Disposition": f'attachment; filename="{ics.filename}"',
-        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
-    }
-    return Response(
-        status_code=HTTPStatus.OK, content_type=CALENDAR, body=ics.content.decode("utf-8"), headers=headers
-    )
-
-
-def _check_form() -> dict[str, str]:
-    form = read_form(app)
-    require_same_origin(app, public_base_url(config.public_base_url, deps.catalog.catalog().shop.settings))
-    return form
-
-
-def _render(view: CustomerView, *, action_base: str = "", token: str = "") -> Response[str]:
-    """The page for ``view``. Pages at /c/<token>/<action> post to their siblings and link back
-    with ``../<token>``."""
-    status = HTTPStatus.OK
-    alert: str | None = None
-    if view.outcome == "shown":
-        headline = "Your appointment"
-        notice = _status_notice(view)
-    elif view.outcome in ("confirmed", "already_confirmed"):
-        headline = "Thank you for confirming"
-        notice = _confirmed_notice(view)
-    elif view.outcome in ("reschedule_requested", "already_reschedule_requested"):
-        headline = "Reschedule requested"
-        notice = view.representative_message
-    else:  # reschedule_pending: Confirm pressed after asking to reschedule
-        status = HTTPStatus.CONFLICT
-        headline = "Reschedule requested"
-        notice = None
-        alert = (
-            "You asked to reschedule this appointment, so it cannot be confirmed now. "
-            + view.representative_message
-        )
-    return page(
-        status,
-        "pages/customer.html",
-        view=view,
-        headline=headline,
-        notice=notice,
-        alert=alert,
-        action_base=action_base,
-        back_url=f"../{token}" if token else None,
-    )
-
-
-def _status_notice(view: CustomerView) -> str | None:
-    if view.reschedule_pending:
-        return view.representative_message
-    if view.customer_confirmed:
-        return "You confirmed this appointment. Add it to your calendar so you do not miss it."
-    return None
-
-
-def _confirmed_notice(view: CustomerView) -> str:
-    again = "You had already confirmed this appointment. " if view.outcome == "already_confirmed" else ""
-    if view.waiting_for_store:
-        return (
-            f"{again}Thank you: we noted that you will come. The store still has to confirm this "
-            "time; you will get a message when it does."
-        )
-    return f"{again}See you then! Add the appointment to your calendar so you do not miss it."
+customer_links.register(app, deps, now=partial(datetime.now, UTC))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

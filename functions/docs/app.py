@@ -1,50 +1,19 @@
-"""GET /swagger (Swagger UI; ?format=json for the OpenAPI document) and its two static assets."""
+"""GET /swagger (Swagger UI; ?format=json for the OpenAPI document) and its two static assets; the
+routes are in ``bookbay.api.routes.docs``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api import docs
 from bookbay.api.resolver import make_resolver
-from bookbay.exceptions import NotFound
+from bookbay.api.routes import docs
 from bookbay.observability import logger, metrics, tracer
 
 app = make_resolver()
-
-
-def _base_path() -> str:
-    """ "/<stage>" when called through the execute-api URL, "" behind a custom domain or locally."""
-    context = app.current_event.request_context
-    stage = context.stage or ""
-    request_path = app.current_event.raw_event.get("requestContext", {}).get("path") or ""
-    return f"/{stage}" if stage and request_path.startswith(f"/{stage}/") else ""
-
-
-@app.get("/swagger", include_in_schema=False)
-def swagger(format: Annotated[str | None, Query(pattern="^(json|html)$")] = None) -> Response[str]:
-    base = _base_path()
-    spec = docs.openapi_json(base or "/")
-    if format == "json":
-        return Response(200, content_types.APPLICATION_JSON, spec)
-    return Response(
-        200,
-        "text/html; charset=utf-8",
-        docs.swagger_page(spec, f"{base}/swagger"),
-        headers={"Cache-Control": "no-cache"},
-    )
-
-
-@app.get("/swagger/<asset>", include_in_schema=False)
-def swagger_asset(asset: Annotated[str, Path(max_length=64)]) -> Response[str]:
-    body = docs.swagger_asset(asset)
-    if body is None:
-        raise NotFound(f"There is no Swagger UI asset {asset!r}.")
-    return Response(200, docs.SWAGGER_ASSETS[asset], body, headers={"Cache-Control": "public, max-age=86400"})
+docs.register(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

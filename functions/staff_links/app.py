@@ -1,108 +1,28 @@
 """Staff action pages from the store notification e-mail (HTML, not part of the JSON API):
-GET /s/{token} (the appointment, Confirm, Reschedule with free times), POST /s/{token}/confirm,
-POST /s/{token}/reschedule (form field ``start``). Confirm and reschedule also create or move the
-appointment's reminder schedule."""
+GET /s/{token}, POST /s/{token}/confirm, POST /s/{token}/reschedule; the routes are in
+``bookbay.api.routes.staff_links``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.pages import page, read_form, require_same_origin, use_html_errors
+from bookbay import wiring
+from bookbay.api.pages import use_html_errors
 from bookbay.api.resolver import make_resolver
+from bookbay.api.routes import staff_links
 from bookbay.config import BaseConfig
 from bookbay.observability import logger, metrics, tracer
-from bookbay.repositories.appointments import AppointmentRepository
-from bookbay.repositories.availability import AvailabilityRepository
-from bookbay.repositories.catalog import CatalogRepository
-from bookbay.repositories.customers import CustomersRepository
-from bookbay.services import staff_actions
-from bookbay.services.links import public_base_url
-from bookbay.services.staff_actions import StaffDeps, StaffView
-from bookbay.templates import long_when
 
 config = BaseConfig.from_env()
-deps = StaffDeps(
-    catalog=CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds),
-    appointments=AppointmentRepository(config.table_name, config.region),
-    availability=AvailabilityRepository(config.table_name, config.region),
-    public_base_url=config.public_base_url,
-    customers=CustomersRepository(config.table_name, config.region),
-)
+deps = wiring.staff_deps(config)
 app = make_resolver(json_api=False)
 use_html_errors(app)
-
-Token = Annotated[
-    str, Path(description="The link token from the e-mail (checked by the service: 404 when malformed)")
-]
-
-
-@app.get("/s/<token>", include_in_schema=False)
-def staff_page(token: Token) -> Response[str]:
-    view = staff_actions.show(deps, token, datetime.now(UTC))
-    # This page is /s/<token>: its forms post to /s/<token>/<action>.
-    return _render(view, action_base=f"{token}/")
-
-
-@app.post("/s/<token>/confirm", include_in_schema=False)
-def staff_confirm(token: Token) -> Response[str]:
-    _check_form()
-    return _render(staff_actions.confirm(deps, token, datetime.now(UTC)), token=token)
-
-
-@app.post("/s/<token>/reschedule", include_in_schema=False)
-def staff_reschedule(token: Token) -> Response[str]:
-    form = _check_form()
-    view = staff_actions.reschedule(deps, token, form.get("start", ""), datetime.now(UTC))
-    return _render(view, token=token)
-
-
-def _check_form() -> dict[str, str]:
-    form = read_form(app)
-    require_same_origin(app, public_base_url(config.public_base_url, deps.catalog.catalog().shop.settings))
-    return form
-
-
-CONFIRMATION_SENT = {
-    "email": "the customer has been e-mailed.",
-    "sms": "the customer has been sent a text message.",
-    None: "no message was sent: the customer prefers a phone call.",
-}
-
-
-def _render(view: StaffView, *, action_base: str = "", token: str = "") -> Response[str]:
-    """The page for ``view``. Pages at /s/<token>/<action> post to their siblings and link back
-    with ``../<token>``."""
-    d = view.details
-    if view.outcome in ("shown", "slot_taken", "slot_gone"):
-        alert = {
-            "slot_taken": "That time was just taken. Pick another one from the fresh list below.",
-            "slot_gone": "That time can no longer be booked. Pick another one from the list below.",
-        }.get(view.outcome)
-        status = HTTPStatus.OK if alert is None else HTTPStatus.CONFLICT
-        return page(
-            status, "pages/staff.html", d=d, view=view, action_base=action_base, notice=None, alert=alert
-        )
-    headline, notice = {
-        "confirmed": ("Confirmed", f"Confirmed \N{EM DASH} {CONFIRMATION_SENT[view.message_channel]}"),
-        "already_confirmed": (
-            "Already confirmed",
-            "This appointment was already confirmed; no e-mail was sent.",
-        ),
-        "rescheduled": (
-            "Rescheduled",
-            f"Moved to {long_when(d.start)} \N{EM DASH} the customer has been e-mailed.",
-        ),
-    }[view.outcome]
-    return page(
-        HTTPStatus.OK, "pages/staff_done.html", d=d, headline=headline, notice=notice, back_url=f"../{token}"
-    )
+staff_links.register(app, deps, now=partial(datetime.now, UTC))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

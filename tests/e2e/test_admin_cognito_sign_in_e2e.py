@@ -44,7 +44,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, e
 
 from bookbay.adapters.cognito import InMemoryAppClients
 from bookbay.api import admin_page
-from bookbay.api.admin_page import AdminPageConfig
+from bookbay.config import AdminPageConfig
+from bookbay.services.staff_sign_in import SignIn
 from tests.e2e.booking import book_last_free_slot, closed
 from tests.e2e.browser import CSP_PROBE, require_chromium
 from tests.e2e.conftest import ARTIFACTS
@@ -85,7 +86,7 @@ def fulfil(route: Route, response: Response[str]) -> None:
 
 def serve_shop(base_url: str) -> Callable[[Route], None]:
     """The page's origin: the admin page function's answers, and the API forwarded to the stack."""
-    sign_in = admin_page.SignIn(CONFIG, lambda: InMemoryAppClients({(POOL_ID, CLIENT_NAME): CLIENT_ID}))
+    sign_in = SignIn(CONFIG, lambda: InMemoryAppClients({(POOL_ID, CLIENT_NAME): CLIENT_ID}))
 
     def handle(route: Route) -> None:
         url = urlsplit(route.request.url)

@@ -24,9 +24,8 @@ import pytest
 
 from bookbay.adapters.cognito import InMemoryAppClients
 from bookbay.api import admin_page
-from bookbay.api.admin_page import AdminPageConfig
 from bookbay.api.page_assets import script_page_csp, security_headers
-from bookbay.config import ConfigError
+from bookbay.config import AdminPageConfig, ConfigError
 from tests.integration.conftest import REGION, Stack
 from tests.support import load_event
 
@@ -255,11 +254,15 @@ def test_with_cognito_config_json_has_the_hosted_ui_and_the_app_client_found_by_
 
 
 def test_the_app_client_is_looked_up_once_per_container(
-    cognito_app: Callable[..., ModuleType], user_pool: tuple[str, str], call: Any
+    cognito_app: Callable[..., ModuleType],
+    user_pool: tuple[str, str],
+    call: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = cognito_app()
     fake = InMemoryAppClients({(user_pool[0], CLIENT_NAME): "client-from-the-fake"})
-    vars(app)["sign_in"] = admin_page.SignIn(app.config, lambda: fake)
+    # The function's wiring (bookbay.wiring.admin_page) asks this fake instead of Cognito
+    monkeypatch.setattr("bookbay.adapters.cognito.CognitoAppClients", lambda region: fake)
+    app = cognito_app()
     for _ in range(3):
         response = call(app, load_event("admin_page_config"))
         assert json.loads(response["body"])["client_id"] == "client-from-the-fake"

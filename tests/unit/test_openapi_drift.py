@@ -85,9 +85,11 @@ def _excluded_route(decorator: ast.expr) -> str | None:
 @cache
 def routes_excluded_from_schema() -> set[str]:
     """Routes whose handlers opt out of the document (``include_in_schema=False``): the pages that
-    answer HTML (links in e-mails) and the docs themselves. Read from the handlers' source."""
+    answer HTML (links in e-mails) and the docs themselves. Read from the source of the handlers
+    and of the route modules they register (``bookbay.api.routes``)."""
     routes: set[str] = set()
-    for path in openapi_script.handler_files():
+    route_modules = sorted((openapi_script.LAYER / "bookbay" / "api" / "routes").glob("*.py"))
+    for path in [*openapi_script.handler_files(), *route_modules]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 routes.update(r for d in node.decorator_list if (r := _excluded_route(d)) is not None)

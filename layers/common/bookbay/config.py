@@ -7,10 +7,11 @@ start with the names of what is missing, never a silent default.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 
 class ConfigError(RuntimeError):
@@ -73,8 +74,71 @@ class OutboxSenderConfig(SchedulingConfig):
     review_function_arn: str = Field(min_length=1, description="The review-request schedules' target")
 
 
+class ReviewSenderConfig(BaseConfig):
+    """The review-request function: next steps are one-time schedules in SCHEDULE_GROUP run as
+    SCHEDULER_ROLE_ARN (undeliverable ones to SCHEDULER_DLQ_ARN), targeting the function itself."""
+
+    schedule_group: str = Field(min_length=1)
+    scheduler_role_arn: str = Field(min_length=1)
+    scheduler_dlq_arn: str | None = None
+
+
 class AdminAppointmentsConfig(StaffApiConfig):
     """The staff appointments API (its changes' effects are outbox items: it schedules nothing)."""
+
+
+# ------------------------------------------------------------------------------ the admin page
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")  # a bare host: no scheme, path, port
+
+SignInMode = Literal["cognito", "local"]
+
+
+class AdminPageConfig(BaseConfig):
+    """The admin page function. ``ADMIN_SIGN_IN``: ``cognito`` (the template) or ``local`` (the
+    local stack); with cognito, the user pool, its app client's name and the hosted UI's domain."""
+
+    admin_sign_in: SignInMode
+    staff_user_pool_id: str = Field(default="", max_length=55, validate_default=True)
+    staff_app_client_name: str = Field(default="", max_length=128, validate_default=True)
+    staff_sign_in_domain: str = Field(
+        default="",
+        max_length=253,
+        validate_default=True,
+        description="The hosted UI's host, <prefix>.auth.<region>.amazoncognito.com",
+    )
+
+    # Field validators (not one model validator), so a cold start that fails names the variable.
+    @field_validator("staff_user_pool_id", "staff_app_client_name", "staff_sign_in_domain")
+    @classmethod
+    def _needed_with_cognito(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("admin_sign_in") == "cognito" and not value:
+            raise ValueError("required with ADMIN_SIGN_IN=cognito")
+        return value
+
+    @field_validator("staff_sign_in_domain")
+    @classmethod
+    def _host(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("admin_sign_in") == "cognito" and value and not _HOST.match(value):
+            raise ValueError("a host name, without https:// or a path")
+        return value
+
+    @property
+    def sign_in_origin(self) -> str | None:
+        """The hosted UI's origin (the page posts the code there), None locally."""
+        return f"https://{self.staff_sign_in_domain}" if self.admin_sign_in == "cognito" else None
+
+
+class SignInConfig(BaseModel):
+    """GET /admin/config.json: how the page signs staff in. The page sends the hosted UI its own
+    URL (``<origin><stage>/admin``) as the redirect URI; Cognito accepts only the registered ones."""
+
+    sign_in: SignInMode
+    client_id: str | None = Field(default=None, description="cognito: the app client (public, PKCE)")
+    authorize_url: str | None = None
+    token_url: str | None = None
+    logout_url: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    local_token_path: str | None = Field(default=None, description="local: POST here for a staff token")
 
 
 class BookingConfig(BaseConfig):

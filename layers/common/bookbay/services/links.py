@@ -43,6 +43,12 @@ def public_base_url(configured: str, settings: ShopSettings) -> str:
     return base
 
 
+def shop_base_url(catalog_repo: CatalogRepository, configured: str) -> str:
+    """The base URL the shop's pages are served from: ``configured`` (PublicBaseUrl), else the
+    shop settings' (the link pages check a form's ``Origin`` against it)."""
+    return public_base_url(configured, catalog_repo.catalog().shop.settings)
+
+
 def new_link(
     base_url: str, kind: LinkKind, appointment_id: str, appointment_end: datetime
 ) -> tuple[str, NewLink]:
