@@ -1,125 +1,29 @@
-"""Staff API: blocked time (Cognito authorizer + staff group).
-
-POST /v1/admin/blocks (block a time at a location: availability and bookings then offer only the
-free time), DELETE /v1/admin/blocks/{block_id} (give it back), GET /v1/admin/blocks?location_id
-(a location's blocks). Every change is audited.
-"""
+"""Staff API: blocked time (Cognito authorizer + staff group); the routes are in
+``bookbay.api.routes.admin_blocks``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_only
-from bookbay.api.blocks import (
-    AppointmentInBlock,
-    BlockCreate,
-    BlockCreated,
-    BlockOut,
-    BlockResponse,
-    BlocksResponse,
-)
-from bookbay.api.errors import error_responses
+from bookbay import wiring
+from bookbay.api.auth import require_staff, staff_only
 from bookbay.api.resolver import make_resolver
+from bookbay.api.routes import admin_blocks
 from bookbay.config import StaffApiConfig
 from bookbay.observability import logger, metrics, tracer
-from bookbay.repositories.blocks import BlocksRepository
-from bookbay.repositories.catalog import CatalogRepository
-from bookbay.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from bookbay.services import blocks
-from bookbay.types import LocationId
 
 config = StaffApiConfig.from_env()
-catalog_repo = CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds)
-repo = BlocksRepository(config.table_name, config.region)
+deps = wiring.admin_blocks(config)
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
 app = make_resolver()
 app.use([require_staff(config.staff_group)])
-
-
-def clock() -> datetime:
-    return datetime.now(UTC)
-
-
-@app.post(
-    "/v1/admin/blocks",
-    summary="Block time at a location",
-    description="Every slot of the location that overlaps [start, end) is taken out of booking: "
-    "availability and every booking (online, by staff, a reschedule) offer only free time. "
-    "Appointments already in that time stay; the answer lists them with a `warning`. Blocks may "
-    "overlap: deleting one never frees time another still blocks.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={
-        201: {"description": "Blocked", "content": {"application/json": {"model": BlockCreated}}},
-        **error_responses(400, 401, 403, 404, 409, 415, 503),
-    },
-)
-def create_block(body: Annotated[BlockCreate, Body()]) -> Response[BlockCreated]:
-    created = blocks.create_block(
-        catalog_repo,
-        repo,
-        location_id=body.location_id,
-        start=body.start,
-        end=body.end,
-        reason=body.reason,
-        actor=staff_actor(app),
-        now=clock(),
-    )
-    inside = [AppointmentInBlock.of(a) for a in created.appointments]
-    warning = (
-        f"{len(inside)} appointment(s) booked in this time stay booked: move or cancel them if needed."
-        if inside
-        else None
-    )
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=BlockCreated(
-            block=BlockOut.of(created.block, status="active", slots=created.slots),
-            appointments_in_block=inside,
-            warning=warning,
-        ),
-    )
-
-
-@app.get(
-    "/v1/admin/blocks",
-    summary="A location's blocks",
-    description="By start. Pass the answer's `next_cursor` as `cursor` for the next page.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={200: {"description": "A page of blocks"}, **error_responses(400, 401, 403, 404, 503)},
-)
-def list_blocks(
-    location_id: Annotated[LocationId, Query(description="The location")],
-    cursor: Annotated[
-        str | None, Query(max_length=4000, description="`next_cursor` of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Blocks per page")] = DEFAULT_LIMIT,
-) -> BlocksResponse:
-    page = blocks.list_blocks(catalog_repo, repo, location_id, limit=limit, cursor=cursor)
-    return BlocksResponse(blocks=[BlockOut.of_stored(b) for b in page.blocks], next_cursor=page.next_cursor)
-
-
-@app.delete(
-    "/v1/admin/blocks/<block_id>",
-    summary="Give blocked time back",
-    description="Its slots can be booked again, except where another block covers them too.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={200: {"description": "The block, deleted"}, **error_responses(401, 403, 404, 409)},
-)
-def delete_block(
-    block_id: Annotated[str, Path(max_length=120, description="The block's id (an unknown one is a 404)")],
-) -> BlockResponse:
-    deleted = blocks.delete_block(repo, block_id, actor=staff_actor(app), now=clock())
-    return BlockResponse(block=BlockOut.of(deleted.block, status="deleted", slots=len(deleted.slots)))
+admin_blocks.register(app, deps, now=lambda: clock())  # noqa: PLW0108 - clock read per call (tests set it)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,133 +1,29 @@
-"""Staff API: the flagged-customer list (Cognito authorizer + staff group).
-
-GET /v1/admin/flags (cursor pages), POST /v1/admin/flags, GET and DELETE /v1/admin/flags/{flag_id},
-DELETE /v1/admin/flags/{flag_id}/fields/{field} (un-flag one field). Every change is audited.
-"""
+"""Staff API: the flagged-customer list (Cognito authorizer + staff group); the routes are in
+``bookbay.api.routes.admin_flags``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http import HTTPStatus
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bookbay.api.auth import STAFF_SECURITY, require_staff, staff_actor, staff_only
-from bookbay.api.errors import error_responses
-from bookbay.api.flags import FlagCreate, FlagOut, FlagResponse, FlagsResponse
+from bookbay import wiring
+from bookbay.api.auth import require_staff, staff_only
 from bookbay.api.resolver import make_resolver
+from bookbay.api.routes import admin_flags
 from bookbay.config import StaffApiConfig
-from bookbay.domain.flags import FlagField
 from bookbay.observability import logger, metrics, tracer
-from bookbay.repositories.flags import FlagsRepository
-from bookbay.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from bookbay.services import flags
-from bookbay.services.flags import NewFlag
 
 config = StaffApiConfig.from_env()
-repo = FlagsRepository(config.table_name, config.region)
+deps = wiring.admin_flags(config)
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
 app = make_resolver()
 app.use([require_staff(config.staff_group)])
-
-
-def clock() -> datetime:
-    return datetime.now(UTC)
-
-
-FlagId = Annotated[str, Path(description="The flag's id (an unknown or malformed one is a 404)")]
-
-
-@app.get(
-    "/v1/admin/flags",
-    summary="The flagged-customer list",
-    description="Newest first, active and inactive flags (every field un-flagged) alike. Pass the "
-    "answer's `next_cursor` as `cursor` for the next page; a cursor that is not one is a 400 "
-    "`invalid_cursor`.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={200: {"description": "A page of flags"}, **error_responses(400, 401, 403, 503)},
-)
-def list_flags(
-    cursor: Annotated[
-        str | None, Query(max_length=4000, description="`next_cursor` of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Flags per page")] = DEFAULT_LIMIT,
-) -> FlagsResponse:
-    page = flags.list_flags(repo, limit=limit, cursor=cursor)
-    return FlagsResponse(flags=[FlagOut.of(flag) for flag in page.flags], next_cursor=page.next_cursor)
-
-
-@app.post(
-    "/v1/admin/flags",
-    summary="Flag a customer",
-    description="Any of `name`, `email`, `phone`, `address` (at least one), and a `reason`. Every new "
-    "appointment, online or entered by staff, is checked on each field after normalization; a match "
-    "is stored on the appointment (`flag_matches`) and shown to staff, and the booking still stands.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={
-        201: {"description": "Flagged", "content": {"application/json": {"model": FlagResponse}}},
-        **error_responses(400, 401, 403, 415, 503),
-    },
-)
-def create_flag(body: Annotated[FlagCreate, Body()]) -> Response[FlagResponse]:
-    flag = flags.create_flag(
-        repo,
-        NewFlag(reason=body.reason, name=body.name, email=body.email, phone=body.phone, address=body.address),
-        actor=staff_actor(app),
-        now=clock(),
-    )
-    return Response(
-        status_code=HTTPStatus.CREATED,
-        content_type=content_types.APPLICATION_JSON,
-        body=FlagResponse(flag=FlagOut.of(flag)),
-    )
-
-
-@app.get(
-    "/v1/admin/flags/<flag_id>",
-    summary="A flag",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={200: {"description": "The flag"}, **error_responses(401, 403, 404, 503)},
-)
-def get_flag(flag_id: FlagId) -> FlagResponse:
-    return FlagResponse(flag=FlagOut.of(flags.get_flag(repo, flag_id)))
-
-
-@app.delete(
-    "/v1/admin/flags/<flag_id>",
-    summary="Delete a flag",
-    description="The flag leaves the list and matches nothing from now on; appointments keep the "
-    "matches they had, and the audit trail keeps who flagged and who deleted.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    # No body: "content" is given (empty) so the document does not describe one.
-    responses={204: {"description": "Deleted", "content": {}}, **error_responses(401, 403, 404, 409, 503)},
-)
-def delete_flag(flag_id: FlagId) -> Response[None]:
-    flags.delete_flag(repo, flag_id, actor=staff_actor(app), now=clock())
-    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
-
-
-@app.delete(
-    "/v1/admin/flags/<flag_id>/fields/<field>",
-    summary="Un-flag one field of a flag",
-    description="That field stops matching new appointments; the flag keeps its other fields. With "
-    "none left the flag stays on the list as inactive (`active: false`) until deleted. A field the "
-    "flag does not hold, or one already un-flagged, is a 409 `field_not_flagged`.",
-    tags=["admin"],
-    security=STAFF_SECURITY,
-    responses={200: {"description": "The flag after the change"}, **error_responses(401, 403, 404, 409, 503)},
-)
-def unflag_field(
-    flag_id: FlagId, field: Annotated[FlagField, Path(description="name, email, phone or address")]
-) -> FlagResponse:
-    flag = flags.unflag_field(repo, flag_id, field, actor=staff_actor(app), now=clock())
-    return FlagResponse(flag=FlagOut.of(flag))
+admin_flags.register(app, deps, now=lambda: clock())  # noqa: PLW0108 - clock read per call (tests set it)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

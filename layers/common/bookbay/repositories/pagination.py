@@ -19,8 +19,6 @@ from bookbay.models.table import BaseItem
 
 MAX_CURSOR_CHARS = 1024
 MAX_KEY_VALUE_CHARS = 300
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 # The key of an item a GSI3 query lists: its table keys and its GSI3 keys.
 GSI3_CURSOR_KEYS = frozenset({"PK", "SK", "GSI3PK", "GSI3SK"})
 _T = TypeVar("_T")

@@ -19,6 +19,15 @@ from bookbay.repositories.catalog import CatalogRepository
 
 
 @dataclass(frozen=True)
+class BlocksDeps:
+    """What the staff blocked-time routes read and write: the catalog (locations and their opening
+    hours) and the blocks."""
+
+    catalog: CatalogRepository
+    blocks: BlocksRepository
+
+
+@dataclass(frozen=True)
 class BlockCreated:
     block: Block
     slots: int  # slots it marked

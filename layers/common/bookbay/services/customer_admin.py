@@ -15,15 +15,16 @@ from typing import Literal
 
 from bookbay.domain.audit import Actor, AuditEntry
 from bookbay.domain.booking import CustomerProfile, CustomerSummary, PreferredChannel
-from bookbay.domain.catalog import ShopSettings
 from bookbay.domain.flags import normalize_name
 from bookbay.exceptions import InvalidCursor, InvalidTransition, NotFound, StaleWrite, ValidationFailed
 from bookbay.observability import logger
 from bookbay.repositories import audit
+from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customer_admin import (
     AuditedSourceLinks,
     CustomerAdminRepository,
     CustomerRecord,
+    ProposalPage,
     StoredProposal,
 )
 from bookbay.repositories.customers import CustomersRepository, ProfileWritten, profile_audit
@@ -34,6 +35,19 @@ from bookbay.types import normalize_email, normalize_phone
 MatchedBy = Literal["phone", "email", "name"]
 # A search text of phone characters only (digits, spaces, + - . ( )) is a phone number.
 _PHONE_LIKE = re.compile(r"^[\d\s()+.\-]+$")
+
+
+@dataclass(frozen=True)
+class CustomerAdminDeps:
+    """What the staff customer routes read and write: profiles and their lookups, the staff view
+    (search, records, proposed changes), known-source links, and the catalog (the shop's settings
+    for a link's base URL)."""
+
+    customers: CustomersRepository
+    admin: CustomerAdminRepository
+    links: AuditedSourceLinks
+    catalog: CatalogRepository
+    public_base_url: str  # configured; empty: the shop settings' base URL
 
 
 @dataclass(frozen=True)
@@ -157,19 +171,18 @@ def edit_customer(
 
 # ------------------------------------------------------------------------------ known-source links
 def create_link(
-    customers: CustomersRepository,
-    links: AuditedSourceLinks,
+    deps: CustomerAdminDeps,
     *,
     customer_id: str,
     vehicle_id: str | None,
     campaign: str | None,
-    configured_base_url: str,
-    settings: ShopSettings,
     actor: Actor,
     now: datetime,
 ) -> SourceLinkCreated:
     """A known-source link for the customer (and one of their vehicles), stored with the audit
-    entry of who made it (never the token). NotFound / ValidationFailed as create_source_link."""
+    entry of who made it (never the token), under the configured base URL, else the shop
+    settings'. NotFound / ValidationFailed as create_source_link."""
+    settings = deps.catalog.catalog().shop.settings
 
     def entry(link: object) -> AuditEntry:
         parts = ["known-source link"]
@@ -180,9 +193,9 @@ def create_link(
         return audit.entry(actor, "customer.source_link", now, note=", ".join(parts))
 
     return create_source_link(
-        customers,
-        links.auditing(entry),
-        configured_base_url=configured_base_url,
+        deps.customers,
+        deps.links.auditing(entry),
+        configured_base_url=deps.public_base_url,
         settings=settings,
         customer_id=customer_id,
         vehicle_id=vehicle_id,
@@ -192,6 +205,12 @@ def create_link(
 
 
 # ------------------------------------------------------------------------------ proposed changes
+def pending_proposals(repo: CustomerAdminRepository, *, limit: int, cursor: str | None) -> ProposalPage:
+    """A page of the pending proposed changes, oldest first (InvalidCursor, 400, for a cursor that
+    is not the previous page's)."""
+    return repo.pending_proposals(limit=limit, cursor=cursor)
+
+
 def _pending(repo: CustomerAdminRepository, ref: str) -> StoredProposal:
     stored = repo.proposal(ref)
     if stored is None:
