@@ -18,7 +18,6 @@ from bookbay.domain.availability import SlotUsage
 from bookbay.models import keys
 from bookbay.models.booking import SlotItem
 from bookbay.repositories.availability import AvailabilityRepository
-from bookbay.repositories.catalog import CatalogRepository
 from tests.support import load_event, response_json, with_query
 
 pytestmark = pytest.mark.integration
@@ -223,11 +222,11 @@ def test_a_warm_request_makes_exactly_one_dynamodb_query(
     app: Any, call: Any, dynamodb_calls: Counter[str], seeded: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As deployed, the catalog stays cached for CATALOG_CACHE_SECONDS' default (the tests load the
-    # functions with the local stack's environment, which turns the cache off).
+    # functions with the local stack's environment, which turns the cache off): the function's own
+    # catalog repository keeps it that long here.
     cache_seconds = BaseConfig.model_fields["catalog_cache_seconds"].default
     assert cache_seconds > 0
-    repo = CatalogRepository(seeded.table_name, app.config.region, cache_seconds=cache_seconds)
-    monkeypatch.setattr(app, "catalog_repo", repo)
+    monkeypatch.setattr(app.deps.catalog, "_cache_seconds", cache_seconds)
     query = {**BRAKES_IN_STORE, "days": "60"}
     assert availability(app, call, **query)[0] == 200
     assert dynamodb_calls == {"Query": 2}  # cold: the catalog, then the slot usage

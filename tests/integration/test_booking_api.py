@@ -22,6 +22,7 @@ from bookbay.models.booking import SlotItem
 from bookbay.models.customers import CustomerLookupItem
 from bookbay.repositories.booking import BookingRepository, CustomerLookup
 from bookbay.repositories.catalog import CatalogRepository
+from bookbay.services import booking
 from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack, apply_effects
 from tests.support import error_of, load_event, response_json, with_body
 
@@ -486,14 +487,14 @@ def test_the_same_key_with_another_body_is_refused(seeded: Stack, post: Post) ->
 def test_a_replay_while_the_first_request_runs_is_a_409(
     seeded: Stack, post: Post, app: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_book = app.booking.book
+    real_book = booking.book
     replies: list[dict[str, Any]] = []
 
     def book_while_replayed(*args: Any, **kwargs: Any) -> Any:
         replies.append(post(body(), key="in-flight-key-01"))  # the client retries meanwhile
         return real_book(*args, **kwargs)
 
-    monkeypatch.setattr(app.booking, "book", book_while_replayed)
+    monkeypatch.setattr(booking, "book", book_while_replayed)  # the route calls it through the module
     first = post(body(), key="in-flight-key-01")
     assert first["statusCode"] == 201
     (reply,) = replies
@@ -507,7 +508,7 @@ def test_a_refusal_is_not_remembered_so_a_retry_runs_again(
     set_settings(seeded, require_verification=True)
     error_of(post(body(), key="retry-after-4xx"), 401, "verification_required")
     set_settings(seeded, require_verification=False)
-    app.catalog_repo._cached = None  # as a warm container does once its catalog cache expires
+    app.deps.catalog._cached = None  # as a warm container does once its catalog cache expires
     created(post(body(), key="retry-after-4xx"))
 
 

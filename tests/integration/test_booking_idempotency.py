@@ -156,7 +156,7 @@ def test_a_replay_with_another_token_or_none_is_not_the_first_answer(
     # Dana again with a fresh code for the same phone (now a customer on file) is the same caller:
     # the first answer
     (dana_on_file,) = of_kind(table(seeded), "Customer")
-    fresh = app.tokens.issue(PHONE, "sms", body_of(dana_on_file)["id"], NOW + timedelta(minutes=1))
+    fresh = app.deps.tokens.issue(PHONE, "sms", body_of(dana_on_file)["id"], NOW + timedelta(minutes=1))
     assert fresh != dana
     again = post_to(container(2), body(), "caller-key-0001", fresh)
     assert again["statusCode"] == 201 and response_json(again) == first
@@ -196,6 +196,6 @@ def test_a_booking_without_a_token_reads_no_secret(
     def no_secret() -> bytes:
         raise AssertionError("the signing secret was read for a booking without a token")
 
-    monkeypatch.setattr(app.tokens, "_secret", no_secret)
+    monkeypatch.setattr(app.deps.tokens, "_secret", no_secret)
     set_settings(seeded, require_verification=False)
     created(post_to(app, body(), "no-secret-key-01"))

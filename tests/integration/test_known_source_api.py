@@ -100,7 +100,7 @@ def test_the_right_phone_gives_a_known_source_token_with_the_customer_and_vehicl
     }
     assert answer["vehicle"] == {"id": VEHICLE.id, "label": "2019 Toyota Camry"}
     assert answer["expires_in"] == 1800
-    identity = verification_app.tokens.verify(answer["verification_token"], START)
+    identity = verification_app.deps.tokens.verify(answer["verification_token"], START)
     assert (identity.destination, identity.channel, identity.customer_id) == (PHONE, "sms", CUSTOMER)
     assert (identity.vehicle_id, identity.via) == (VEHICLE.id, "known_source")
     assert identity.expires_at == START + timedelta(minutes=30)
@@ -112,7 +112,7 @@ def test_the_right_email_gives_a_token_too(verification_app: ModuleType, seeded:
     token = new_link(seeded, vehicle_id=None)
     answer = passed(post(verification_app, {"source_token": token, "email": EMAIL.upper()}))
     assert answer["vehicle"] is None and len(answer["customer"]["addresses"]) == 2
-    identity = verification_app.tokens.verify(answer["verification_token"], START)
+    identity = verification_app.deps.tokens.verify(answer["verification_token"], START)
     assert (identity.destination, identity.channel, identity.customer_id) == (EMAIL, "email", CUSTOMER)
     assert (identity.vehicle_id, identity.via) == (None, "known_source")
 

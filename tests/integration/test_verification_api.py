@@ -156,7 +156,7 @@ def test_a_code_is_sent_through_the_outbox_and_stored_only_as_an_hmac(
     assert message["to_address"] == PHONE and message["channel"] == "sms"
     assert message["text"] == f"{code} is your Bookbay Demo Auto verification code. It expires in 10 minutes."
     # And the stored code is keyed and stored by HMACs only: no code, no phone number anywhere else
-    key = verification_app.tokens.code_key()
+    key = verification_app.deps.tokens.code_key()
     (stored,) = [i for i in items if i["PK"].startswith("CODE#")]
     assert stored["PK"] == f"CODE#{destination_digest(key, PHONE)}"
     assert stored["code_hash"] == code_digest(key, PHONE, code)
@@ -238,7 +238,7 @@ def test_the_right_code_gives_a_token_for_a_new_customer(
     answer = response_json(response)
     assert answer["returning_customer"] is False and answer["customer"] is None
     assert answer["expires_in"] == 1800
-    identity = verification_app.tokens.verify(answer["verification_token"], START)
+    identity = verification_app.deps.tokens.verify(answer["verification_token"], START)
     assert (identity.destination, identity.channel, identity.customer_id) == (PHONE, "sms", None)
 
 
@@ -297,7 +297,7 @@ def test_a_returning_customer_sees_vehicles_and_masked_addresses_in_the_zip(
         "vehicles": [{"id": "a" * 20, "label": "2019 Toyota Camry"}],
         "addresses": [{"id": "b" * 20, "masked": "1** M*** St"}],
     }
-    identity = verification_app.tokens.verify(answer["verification_token"], START)
+    identity = verification_app.deps.tokens.verify(answer["verification_token"], START)
     assert (identity.destination, identity.channel, identity.customer_id) == (
         EMAIL,
         "email",

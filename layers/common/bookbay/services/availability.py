@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from bookbay.domain import availability
@@ -10,6 +11,14 @@ from bookbay.exceptions import LocationNotFound, ServiceNotFound, ValidationFail
 from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.types import AppointmentType
+
+
+@dataclass(frozen=True)
+class AvailabilityDeps:
+    """The public availability API: the catalog and the slot usage."""
+
+    catalog: CatalogRepository
+    availability: AvailabilityRepository
 
 
 def find_availability(

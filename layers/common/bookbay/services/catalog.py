@@ -11,6 +11,13 @@ from bookbay.repositories.catalog import CatalogRepository
 
 
 @dataclass(frozen=True)
+class CatalogDeps:
+    """The public catalog API: the catalog (cached in a warm container)."""
+
+    catalog: CatalogRepository
+
+
+@dataclass(frozen=True)
 class NearbyLocation:
     location: Location
     distance_miles: float

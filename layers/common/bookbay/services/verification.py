@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bookbay.domain import verification as v
 from bookbay.domain.addresses import masked_street
@@ -20,6 +21,22 @@ from bookbay.observability import logger
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.verification import VerificationRepository
 from bookbay.services.verification_tokens import TOKEN_TTL, VerificationTokens
+
+if TYPE_CHECKING:
+    from bookbay.repositories.catalog import CatalogRepository
+    from bookbay.repositories.source_links import SourceLinkRepository
+
+
+@dataclass(frozen=True)
+class VerificationDeps:
+    """The public verification API: one-time codes (sent through the outbox), known-source links,
+    and the verification tokens both give."""
+
+    catalog: CatalogRepository
+    verification: VerificationRepository
+    outbox: OutboxRepository
+    source_links: SourceLinkRepository
+    tokens: VerificationTokens
 
 
 @dataclass(frozen=True)

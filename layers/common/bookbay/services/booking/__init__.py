@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bookbay.domain import flags
 from bookbay.domain.booking import Appointment
@@ -35,9 +36,32 @@ from bookbay.services.booking.ports import (
 from bookbay.services.booking.recognition import recognize
 from bookbay.services.links import public_base_url
 from bookbay.services.notifications import booking_messages
-from bookbay.services.verification_tokens import VerifiedIdentity
+from bookbay.services.verification_tokens import VerificationTokens, VerifiedIdentity
 
-__all__ = ["DO_NOT_SERVICE_WARNING", "BookingResult", "StaffBooking", "book", "checked_address"]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+__all__ = [
+    "DO_NOT_SERVICE_WARNING",
+    "BookingDeps",
+    "BookingResult",
+    "StaffBooking",
+    "book",
+    "checked_address",
+]
+
+
+@dataclass(frozen=True)
+class BookingDeps:
+    """The public booking API: what a booking reads and writes, the verification tokens' checker,
+    and where each booking attempt's answer is kept for its replays (Powertools idempotency)."""
+
+    catalog: CatalogSource
+    booking: BookingStore
+    availability: UsageSource
+    tokens: VerificationTokens
+    public_base_url: str  # PublicBaseUrl (empty: the shop settings' one)
+    idempotency_store: BasePersistenceLayer
 
 
 @dataclass(frozen=True)
