@@ -156,7 +156,7 @@ def test_a_scheduler_down_too_leaves_the_retry_to_the_sweep(
             raise RuntimeError("scheduler unavailable")
 
     boto3.client("ses", region_name=REGION).delete_identity(Identity=stack.sender_email)
-    monkeypatch.setattr(outbox_app.delivery, "scheduler", BrokenScheduler())
+    monkeypatch.setattr(outbox_app.deps, "scheduler", BrokenScheduler())
     enqueue(stack, "msg-sms-0003", channel="sms")
     enqueue(stack, "msg-email-0003")
     response = outbox_app.lambda_handler(stream_event("msg-sms-0003", "msg-email-0003"), FakeLambdaContext())
@@ -178,14 +178,14 @@ def test_a_scheduler_down_too_leaves_the_retry_to_the_sweep(
 
 
 def test_our_own_failures_are_reported_per_record(outbox_app: Any, stack: Any, monkeypatch: Any) -> None:
-    claim = outbox_app.delivery.repo.claim
+    claim = outbox_app.deps.repo.claim
 
     def table_down_for_email(message_id: str, now: datetime, **kwargs: Any) -> Any:
         if message_id == "msg-email-0004":
             raise RuntimeError("table unavailable")
         return claim(message_id, now, **kwargs)
 
-    monkeypatch.setattr(outbox_app.delivery.repo, "claim", table_down_for_email)
+    monkeypatch.setattr(outbox_app.deps.repo, "claim", table_down_for_email)
     enqueue(stack, "msg-sms-0004", channel="sms")
     enqueue(stack, "msg-email-0004")
     response = outbox_app.lambda_handler(stream_event("msg-sms-0004", "msg-email-0004"), FakeLambdaContext())

@@ -128,7 +128,7 @@ def confirm(stack: Stack, staff_app: Any, call: Any, s: Seeded) -> str:
 def scheduling(seeded: Stack) -> reminders.ReminderScheduling:
     """Where the outbox worker puts reminder schedules."""
     worker = seeded.outbox_worker()
-    scheduling: reminders.ReminderScheduling = worker.delivery.effects.reminders
+    scheduling: reminders.ReminderScheduling = worker.deps.effects.reminders
     return scheduling
 
 
@@ -302,9 +302,8 @@ def test_a_scheduler_failure_delays_the_reminder_and_never_loses_or_repeats_it(
     assert json.loads(schedule["Target"]["Input"]) == {"reminder": s.appointment.id, "sequence": 1}
     # and a re-delivered effect does nothing twice
     worker = seeded.outbox_worker()
-    assert worker.delivery.apply_effect(
-        effect["effect_id"]["S"], datetime.now(UTC), retry_target_arn="x"
-    ) == ("skipped")
+    effect_id = effect["effect_id"]["S"]
+    assert worker.deps.apply_effect(effect_id, datetime.now(UTC), retry_target_arn="x") == "skipped"
     assert remind(reminders_app, s.appointment.id, 1) == "sent"
     assert remind(reminders_app, s.appointment.id, 1) == "already_sent"
     assert len(receipts(seeded)) == 1

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
-
-from pydantic import BaseModel, ValidationError
-
-from bookbay.observability import logger
-
-_Input = TypeVar("_Input", bound=BaseModel)
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -30,18 +23,6 @@ class Scheduler(Protocol):
     def delete(self, name: str) -> None:
         """Delete the schedule if it exists."""
         ...
-
-
-def schedule_input(model: type[_Input], event: Any, what: str) -> _Input | None:
-    """The Input a schedule invoked a function with, as ``model``; None for anything else, logged
-    by its keys alone (never values). Retrying cannot fix such an event, and a schedule of ours
-    never sends one, so the caller answers it and stops."""
-    try:
-        return model.model_validate(event)
-    except ValidationError:
-        keys = sorted(map(str, event))[:10] if isinstance(event, Mapping) else type(event).__name__
-        logger.error(f"not a {what} event", extra={"keys": keys})
-        return None
 
 
 def at_expression(at: datetime) -> str:
