@@ -37,20 +37,24 @@ if TYPE_CHECKING:  # the builders import what they build: a function loads only 
     from bookbay.services.verification import VerificationDeps
 
 
+def _catalog(config: BaseConfig) -> CatalogRepository:
+    """The catalog, cached while the container is warm (CATALOG_CACHE_SECONDS)."""
+    from bookbay.repositories.catalog import CatalogRepository
+
+    return CatalogRepository(config.table_name, config.region, cache_seconds=config.catalog_cache_seconds)
+
+
 # ------------------------------------------------------------------------------ staff API
 def staff_deps(config: BaseConfig) -> StaffDeps:
     """What staff actions on appointments read and write: the catalog, appointments, slot usage
     and customer profiles (the preferred channel). The staff link pages (/s/) use just these."""
     from bookbay.repositories.appointments import AppointmentRepository
     from bookbay.repositories.availability import AvailabilityRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.repositories.customers import CustomersRepository
     from bookbay.services.staff_actions import StaffDeps
 
     return StaffDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         appointments=AppointmentRepository(config.table_name, config.region),
         availability=AvailabilityRepository(config.table_name, config.region),
         public_base_url=config.public_base_url,
@@ -76,13 +80,10 @@ def admin_appointments(config: AdminAppointmentsConfig) -> AdminAppointmentsDeps
 def customer_links(config: BaseConfig) -> CustomerDeps:
     """The customer's link pages (/c/): the catalog and appointments."""
     from bookbay.repositories.appointments import AppointmentRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.services.customer_links import CustomerDeps
 
     return CustomerDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         appointments=AppointmentRepository(config.table_name, config.region),
         public_base_url=config.public_base_url,
     )
@@ -91,15 +92,12 @@ def customer_links(config: BaseConfig) -> CustomerDeps:
 def review_links(config: BaseConfig) -> ReviewPageDeps:
     """The review-request pages (/r/): the link's appointment, the catalog, the requests."""
     from bookbay.repositories.appointments import AppointmentRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.repositories.review_requests import ReviewRequestRepository
     from bookbay.services.review_requests import ReviewPageDeps
 
     return ReviewPageDeps(
         appointments=AppointmentRepository(config.table_name, config.region),
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         requests=ReviewRequestRepository(config.table_name, config.region),
     )
 
@@ -121,7 +119,6 @@ def outbox_delivery(config: OutboxSenderConfig) -> OutboxDelivery:
     from bookbay.adapters.scheduler import EventBridgeScheduler, ScheduleTarget
     from bookbay.adapters.sms import SnsSmsSender
     from bookbay.repositories.appointments import AppointmentRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.repositories.effects import EffectRepository
     from bookbay.repositories.outbox import OutboxRepository
     from bookbay.repositories.review_requests import ReviewRequestRepository
@@ -138,9 +135,7 @@ def outbox_delivery(config: OutboxSenderConfig) -> OutboxDelivery:
         reminders=ReminderScheduling(scheduler, config.reminder_function_arn),
         reviews=ReviewDeps(
             requests=ReviewRequestRepository(config.table_name, config.region),
-            catalog=CatalogRepository(
-                config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-            ),
+            catalog=_catalog(config),
             scheduling=ReminderScheduling(scheduler, config.review_function_arn),
             public_base_url=config.public_base_url,
         ),
@@ -159,15 +154,12 @@ def reminders(config: BaseConfig) -> MessageDeps:
     """The reminder function: the appointment, the catalog, the customer's preferred channel, and
     the messages (the reminder, its manage link and its receipt in one write)."""
     from bookbay.repositories.appointments import AppointmentRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.repositories.customer_messages import CustomerMessageRepository
     from bookbay.repositories.customers import CustomersRepository
     from bookbay.services.econfirmation import MessageDeps
 
     return MessageDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         appointments=AppointmentRepository(config.table_name, config.region),
         customers=CustomersRepository(config.table_name, config.region),
         messages=CustomerMessageRepository(config.table_name, config.region),
@@ -223,14 +215,11 @@ def booking(config: BookingConfig) -> BookingDeps:
 
     from bookbay.repositories.availability import AvailabilityRepository
     from bookbay.repositories.booking import BookingRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.services.booking import BookingDeps
     from bookbay.services.verification_tokens import VerificationTokens, secrets_manager_source
 
     return BookingDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         booking=BookingRepository(config.table_name, config.region),
         availability=AvailabilityRepository(config.table_name, config.region),
         tokens=VerificationTokens(secrets_manager_source(config.signing_key_secret_arn)),
@@ -242,7 +231,6 @@ def booking(config: BookingConfig) -> BookingDeps:
 def verification(config: VerificationConfig) -> VerificationDeps:
     """The public verification API: the catalog, the codes, the outbox (the code's message),
     known-source links and the verification tokens."""
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.repositories.outbox import OutboxRepository
     from bookbay.repositories.source_links import SourceLinkRepository
     from bookbay.repositories.verification import VerificationRepository
@@ -250,9 +238,7 @@ def verification(config: VerificationConfig) -> VerificationDeps:
     from bookbay.services.verification_tokens import VerificationTokens, secrets_manager_source
 
     return VerificationDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         verification=VerificationRepository(config.table_name, config.region),
         outbox=OutboxRepository(config.table_name, config.region),
         source_links=SourceLinkRepository(config.table_name, config.region),
@@ -263,34 +249,25 @@ def verification(config: VerificationConfig) -> VerificationDeps:
 def availability(config: BaseConfig) -> AvailabilityDeps:
     """The public availability API: the catalog and the slot usage."""
     from bookbay.repositories.availability import AvailabilityRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.services.availability import AvailabilityDeps
 
     return AvailabilityDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         availability=AvailabilityRepository(config.table_name, config.region),
     )
 
 
 def catalog(config: BaseConfig) -> CatalogDeps:
     """The public catalog API: the catalog."""
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.services.catalog import CatalogDeps
 
-    return CatalogDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        )
-    )
+    return CatalogDeps(catalog=_catalog(config))
 
 
 # ---------------------------------------------------------------- admin_customers, admin_flags, admin_blocks
 def admin_customers(config: StaffApiConfig) -> CustomerAdminDeps:
     """The staff customers API: profiles and their lookups, the staff view (search, records,
     proposed changes), known-source links, and the catalog (the shop's settings for a link)."""
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.repositories.customer_admin import AuditedSourceLinks, CustomerAdminRepository
     from bookbay.repositories.customers import CustomersRepository
     from bookbay.services.customer_admin import CustomerAdminDeps
@@ -299,9 +276,7 @@ def admin_customers(config: StaffApiConfig) -> CustomerAdminDeps:
         customers=CustomersRepository(config.table_name, config.region),
         admin=CustomerAdminRepository(config.table_name, config.region),
         links=AuditedSourceLinks(config.table_name, config.region),
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         public_base_url=config.public_base_url,
     )
 
@@ -316,12 +291,9 @@ def admin_flags(config: StaffApiConfig) -> FlagsRepository:
 def admin_blocks(config: StaffApiConfig) -> BlocksDeps:
     """The staff blocked-time API: the catalog (locations, opening hours) and the blocks."""
     from bookbay.repositories.blocks import BlocksRepository
-    from bookbay.repositories.catalog import CatalogRepository
     from bookbay.services.blocks import BlocksDeps
 
     return BlocksDeps(
-        catalog=CatalogRepository(
-            config.table_name, config.region, cache_seconds=config.catalog_cache_seconds
-        ),
+        catalog=_catalog(config),
         blocks=BlocksRepository(config.table_name, config.region),
     )
