@@ -25,9 +25,9 @@ PYTEST := $(PY) -m pytest
 # Every tier adds to one coverage data file; `make test` erases it first and reports at the end.
 COVERAGE_ARGS ?= --cov --cov-append --cov-report=
 PYTEST_ARGS ?=
-# Integration tests run in one process per core (pytest-xdist; each has its own in-process moto;
-# XDIST= runs them in one); unit tests are faster in one process, and e2e / infra share one local
-# stack / one SAM venv.
+# Integration and e2e tests run in one process per core (pytest-xdist; each integration process
+# has its own in-process moto, each e2e process its own local stack; XDIST= runs them in one);
+# unit tests are faster in one process, and infra shares one SAM venv.
 XDIST ?= -n auto
 # What mypy checks: the layer, the local stack, the tests and tools, and each function's app.py
 # (explicit_package_bases in pyproject.toml names them functions.<name>.app, so they don't clash).
@@ -117,7 +117,7 @@ test-integration: venv ## handlers in-process against moto
 
 .PHONY: test-e2e
 test-e2e: venv ## the local stack over HTTP (schemathesis, pages in Chromium)
-	$(call run_tier,tests/e2e,)
+	$(call run_tier,tests/e2e,$(XDIST))
 
 .PHONY: test-infra
 test-infra: venv ## template checks (cfn-lint, sam validate via scripts/sam.sh, assertions)

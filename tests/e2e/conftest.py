@@ -3,7 +3,8 @@
     def test_x(local_stack):
         httpx.get(local_stack.base_url + "/v1/shop")
 
-Its output goes to tests/e2e/artifacts/local-stack.log (read it when a test fails).
+Its output goes to tests/e2e/artifacts/local-stack.log (local-stack-gw0.log, ... under
+pytest-xdist, one stack per worker; read it when a test fails).
 
 Shared fixtures on it (per test module): ``http`` (an httpx client on its base URL), ``staff`` (the
 Authorization header of a staff token from ``POST /_local/token``), ``dynamodb`` (a boto3 client on
@@ -61,7 +62,10 @@ def _tail(path: Path, lines: int = 60) -> str:
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStackProcess]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "local-stack.log"
+    # One log per pytest-xdist worker: the stack's URLs are read from it, so two workers writing
+    # one file could both find the first one's and share a stack
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    log_path = ARTIFACTS / (f"local-stack-{worker}.log" if worker else "local-stack.log")
     running = os.environ.get("BOOKBAY_E2E_URL")
     if running:
         given_log = os.environ.get("BOOKBAY_E2E_LOG")

@@ -200,3 +200,20 @@ def test_records_that_are_not_outbox_messages_are_skipped(outbox_app: Any) -> No
     del event["Records"][0]["dynamodb"]["NewImage"]["message_id"]
     assert outbox_app.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
     assert sent_emails() == []
+
+
+def test_a_sweep_run_ahead_of_time_never_takes_a_delivery_in_progress(outbox_app: Any, stack: Any) -> None:
+    """The local stack's scheduler runs the sweep "as if" a later time had come: it takes what is
+    due by then, but a message another invocation is sending right now is still that one's (its
+    lease runs by the clock), so it is not sent a second time."""
+    enqueue(stack, "msg-email-0010")
+    enqueue(stack, "msg-email-0011")
+    in_progress = OutboxRepository(stack.table_name, REGION).claim("msg-email-0010", datetime.now(UTC))
+    assert in_progress is not None
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    sweep = {"detail-type": "Scheduled Event", "source": "aws.events", "time": ahead.isoformat()}
+    answer = outbox_app.lambda_handler(sweep, FakeLambdaContext())
+    assert answer == {"swept": {"message_skipped": 1, "message_sent": 1}}
+    assert stored(stack, "msg-email-0010").status == "sending"  # still the first delivery's
+    assert stored(stack, "msg-email-0011").status == "sent"  # due by then: the sweep sent it
+    assert len(sent_emails()) == 1

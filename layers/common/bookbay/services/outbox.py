@@ -100,11 +100,13 @@ class OutboxDelivery:
 
         return effects.deliver(self.effects, effect_id, now, wake_up=wake_up, after_attempts=after_attempts)
 
-    def sweep(self, now: datetime, *, retry_target_arn: str) -> dict[str, int]:
-        """Deliver every message and apply every effect due by ``now`` and not delivered yet
-        (at most SWEEP_LIMIT). Returns how many of each outcome."""
+    def sweep(self, due_by: datetime, now: datetime, *, retry_target_arn: str) -> dict[str, int]:
+        """Deliver every message and apply every effect due by ``due_by`` (the rule's time) and
+        not delivered yet (at most SWEEP_LIMIT). Returns how many of each outcome. Claims and
+        retry times go by ``now``, the clock: a sweep run ahead of time (the local stack's
+        scheduler run with a later ``until``) must not take a delivery in progress as timed out."""
         counts: dict[str, int] = {}
-        for kind, item_id in due_items(now, SWEEP_LIMIT):
+        for kind, item_id in due_items(max(due_by, now), SWEEP_LIMIT):
             if kind == "message":
                 outcome: str = self.deliver(item_id, now, retry_target_arn=retry_target_arn)
             else:

@@ -57,9 +57,10 @@ def handle(
             effect_id, now(), retry_target_arn=own_arn, after_attempts=after_attempts
         )
         return {"outcome": _count("Effect", applied)}
-    if event.get("detail-type") == "Scheduled Event":  # the sweep: the rule's time is "now"
-        swept_at = datetime.fromisoformat(str(event.get("time") or now().isoformat()))
-        return {"swept": delivery.sweep(swept_at, retry_target_arn=own_arn)}
+    if event.get("detail-type") == "Scheduled Event":  # the sweep: what is due by the rule's time
+        current = now()
+        due_by = datetime.fromisoformat(str(event.get("time") or current.isoformat()))
+        return {"swept": delivery.sweep(due_by, current, retry_target_arn=own_arn)}
 
     def record_handler(record: DynamoDBRecord) -> None:  # Powertools passes the record by this name
         _record(record, delivery, now(), own_arn)
