@@ -23,7 +23,7 @@ from bookbay.services import booking as booking_service
 from tests.integration.conftest import REGION, Stack
 from tests.integration.test_admin_flags_api import on, post_event
 from tests.integration.test_booking_api import Post, body, body_of, created, of_kind, poster, table
-from tests.integration.test_returning_booking import verify
+from tests.integration.test_returning_booking import SAME_PLACE, STRANGER, verify
 from tests.support import response_json
 
 pytestmark = pytest.mark.integration
@@ -141,14 +141,7 @@ def test_an_in_store_booking_giving_a_flagged_address_matches_on_it(
     seeded: Stack, book: Post, flag: Any
 ) -> None:
     flag_id = flag(name="Dana Rivera", address=HOME)
-    newcomer = {
-        "first_name": "Sam",
-        "last_name": "Okafor",
-        "phone": "512-555-0188",
-        "email": "sam@example.com",
-    }
-    same_place = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
-    record = stored(seeded, book(body(start=at(0), customer=newcomer, address=same_place)))
+    record = stored(seeded, book(body(start=at(0), customer=STRANGER, address=SAME_PLACE)))
     assert record["appointment_type"] == "in_store" and record.get("address_id") is None
     assert record["flag_matches"] == [{"flag_id": flag_id, "fields": ["address"], "reason": REASON}]
 

@@ -38,6 +38,9 @@ PHONE = "+17375550142"
 EMAIL = "morgan.lee@example.com"
 MORGAN = {"first_name": "Morgan", "last_name": "Lee", "phone": "(737) 555-0142", "email": EMAIL}
 HOME = {"line1": "123 Main Street", "city": "Austin", "state": "TX", "zip": "78701"}
+# A phone not on file, at HOME typed another way
+STRANGER = {"first_name": "Sam", "last_name": "Okafor", "phone": "512-555-0188", "email": "sam@example.com"}
+SAME_PLACE = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
 
 
 @pytest.fixture
@@ -163,15 +166,8 @@ def test_takeover_on_and_off(
     ]
 
     # A phone not on file books at the same place, typed differently
-    stranger = {
-        "first_name": "Sam",
-        "last_name": "Okafor",
-        "phone": "512-555-0188",
-        "email": "sam@example.com",
-    }
-    same_place = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
     answer = created(
-        book(body(start=at(1), customer=stranger, appointment_type="at_home", address=same_place))
+        book(body(start=at(1), customer=STRANGER, appointment_type="at_home", address=SAME_PLACE))
     )
     items = table(seeded)
     record = body_of(items[keys.appointment_pk(answer["appointment"]["id"]), keys.APPOINTMENT_SK])
@@ -249,15 +245,8 @@ def test_an_address_given_with_an_in_store_booking_is_kept_on_file(
     (offered,) = again["customer"]["addresses"]
     assert (offered["id"], offered["masked"]) == (address["id"], "1** M*** St")
     # and a phone not on file booking in store at that address is the takeover case
-    stranger = {
-        "first_name": "Sam",
-        "last_name": "Okafor",
-        "phone": "512-555-0188",
-        "email": "sam@example.com",
-    }
-    same_place = {"line1": "123 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "78701"}
     taken = created(
-        book(body(start=at(1), customer=stranger, appointment_type="in_store", address=same_place))
+        book(body(start=at(1), customer=STRANGER, appointment_type="in_store", address=SAME_PLACE))
     )
     items = table(seeded)
     second = body_of(items[keys.appointment_pk(taken["appointment"]["id"]), keys.APPOINTMENT_SK])
