@@ -23,7 +23,7 @@ admin_settings.register(app, deps)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @staff_only(config.staff_group)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

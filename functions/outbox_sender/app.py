@@ -25,7 +25,7 @@ clock: Callable[[], datetime] = partial(datetime.now, UTC)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     # clock is read per invocation (tests set it)

@@ -20,7 +20,7 @@ deps = wiring.reminders(config)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, str]:
     return reminders.handle(event, deps, now=partial(datetime.now, UTC))

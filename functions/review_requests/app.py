@@ -21,7 +21,7 @@ deps = wiring.review_requests(config)  # the dependencies by the ARN this functi
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, str]:
     return review_requests.handle(event, context, deps, now=partial(datetime.now, UTC))
