@@ -29,6 +29,7 @@ from scripts.openapi import BASE_ENV, LAYER, ROOT, function_environments, load_t
 EVENTS = ROOT / "events"
 DEMO_SHOP = ROOT / "ops" / "shops" / "demo.yaml"
 REGION = "us-east-1"
+SAMPLE_USER_POOL = "us-east-1_17f7286268"  # what template.yaml's !Ref StaffUserPool is locally
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ def run_one(sample: Sample) -> dict[str, Any]:
     template = load_template()
     with mock_aws():
         tables = create_tables(template)
-        environment = {**BASE_ENV, **function_environments(template, refs=tables).get(sample.function, {})}
+        # The sample events' staff tokens are the local stack's user pool's (their iss names it).
+        refs = {**tables, "StaffUserPool": SAMPLE_USER_POOL}
+        environment = {**BASE_ENV, **function_environments(template, refs=refs).get(sample.function, {})}
         os.environ.update(environment)
 
         from bookbay.repositories.catalog import CatalogRepository

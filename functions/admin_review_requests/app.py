@@ -21,13 +21,13 @@ from bookbay.observability import logger, metrics, tracer
 config = StaffApiConfig.from_env()
 deps = wiring.admin_review_requests(config)
 app = make_resolver()
-app.use([require_staff(config.staff_group)])
+app.use([require_staff(config.staff_group, issuer=config.staff_token_issuer)])
 admin_review_requests.register(app, deps, now=partial(datetime.now, UTC))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@staff_only(config.staff_group)
+@staff_only(config.staff_group, issuer=config.staff_token_issuer)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

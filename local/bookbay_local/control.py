@@ -4,7 +4,8 @@ GET    /_local/messages          what SES and SNS were asked to deliver, oldest 
 DELETE /_local/messages          forget them
 GET    /_local/outbox            the same as a page
 POST   /_local/scheduler/run     {until}: fire the schedules due at or before ``until``
-POST   /_local/token             {sub, email, groups}: a token for the Cognito stand-in
+POST   /_local/token             {sub, email, groups, token_use?, aud?, iss?}: a token for the
+                                 Cognito stand-in (by default the staff app client's ID token)
 POST   /_local/streams/drain     {timeout_seconds?}: wait until stream records are delivered
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -43,6 +44,11 @@ class TokenRequest(_Strict):
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)
     groups: list[str] = Field(default_factory=list, max_length=20)
     expires_in: int = Field(default=3600, ge=1, le=86400, description="Seconds the token is valid")
+    # Overrides, to replay what API Gateway's authorizer lets through to the functions: an access
+    # token, another app client's token (aud; an access token's client_id) or another pool's (iss).
+    token_use: Literal["id", "access"] = "id"  # noqa: S105 - a claim, not a secret
+    aud: str | None = Field(default=None, min_length=1, max_length=128)
+    iss: str | None = Field(default=None, min_length=1, max_length=256)
 
 
 class SchedulerRunRequest(_Strict):
@@ -118,7 +124,15 @@ class ControlSurface:
         parsed = _parse(request, TokenRequest)
         if isinstance(parsed, HttpResponse):
             return parsed
-        token = self.tokens.issue(parsed.sub, parsed.email, parsed.groups, expires_in=parsed.expires_in)
+        token = self.tokens.issue(
+            parsed.sub,
+            parsed.email,
+            parsed.groups,
+            expires_in=parsed.expires_in,
+            token_use=parsed.token_use,
+            client_id=parsed.aud,
+            issuer=parsed.iss,
+        )
         return json_response(200, {"token": token, "token_type": "Bearer", "expires_in": parsed.expires_in})
 
     def _drain(self, request: HttpRequest) -> HttpResponse:

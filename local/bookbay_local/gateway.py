@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 from urllib.parse import unquote
 
-from bookbay_local.auth import TokenIssuer, authorizer_claims
+from bookbay_local.auth import TokenIssuer, authorizer_claims, issuer_of_pool_arn
 from bookbay_local.functions import FunctionRegistry
 from bookbay_local.intrinsics import Resolver
 from bookbay_local.logs import log_line
@@ -72,6 +72,7 @@ class ApiSpec:
     authorizers: Mapping[str, Mapping[str, Any]]
     default_authorizer: str | None
     responses: Mapping[str, GatewayResponse]
+    variables: Mapping[str, str] = field(default_factory=dict)  # the stage's (the event's stageVariables)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _api_spec(logical_id: str, props: Mapping[str, Any]) -> ApiSpec:
         authorizers=dict(auth.get("Authorizers") or {}),
         default_authorizer=auth.get("DefaultAuthorizer"),
         responses=responses,
+        variables={str(name): str(value) for name, value in (props.get("Variables") or {}).items()},
     )
 
 
@@ -278,7 +280,10 @@ class LocalGateway:
         if authorizer is None or "UserPoolArn" not in authorizer:
             return None  # only Cognito user-pool authorizers have a local stand-in
         header = str((authorizer.get("Identity") or {}).get("Header", "Authorization"))
-        claims = self.tokens.verify(request.header(header))
+        # As API Gateway: a token of one of the authorizer's user pools (any of their app clients).
+        arns = authorizer["UserPoolArn"]
+        issuers = {issuer_of_pool_arn(str(arn)) for arn in (arns if isinstance(arns, list) else [arns])}
+        claims = self.tokens.verify(request.header(header), {i for i in issuers if i})
         return authorizer_claims(claims) if claims is not None else None
 
     def _api_id(self, logical_id: str) -> str:
@@ -375,7 +380,7 @@ def build_event(
         "queryStringParameters": query or None,
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": found.path_parameters or None,
-        "stageVariables": None,
+        "stageVariables": dict(api.variables) or None,
         "requestContext": request_context,
         "body": body,
         "isBase64Encoded": is_base64,

@@ -107,6 +107,9 @@ class LocalStack:
 
         template = load_template(self.template_path)
         self._resolver = resolver = Resolver(template, parameter_overrides=self.parameter_overrides)
+        # The Cognito stand-in issues the tokens of the template's user pool and app client (as the
+        # functions' STAFF_USER_POOL_ID and the API stage's staffAppClientId name them locally).
+        self.tokens = TokenIssuer.for_template(resolver)
         self.provisioned = provision(resolver, clients)
 
         for path in layer_paths(resolver):  # Lambda puts the layers on the import path

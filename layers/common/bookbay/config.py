@@ -50,9 +50,18 @@ class BaseConfig(BaseModel):
 
 
 class StaffApiConfig(BaseConfig):
-    """Functions behind the Cognito authorizer."""
+    """Functions behind the Cognito authorizer. Their guard (bookbay.api.auth) takes only ID tokens
+    that STAFF_USER_POOL_ID issued (``iss`` is ``staff_token_issuer``) to the staff app client: that
+    client's id comes with each request as the API stage's variable, since the template cannot put
+    it here (the client names the API's URL, the API names the functions: a cycle)."""
 
     staff_group: str = Field(default="staff", min_length=1)
+    staff_user_pool_id: str = Field(min_length=1, max_length=55, pattern=r"^[\w-]+$")
+
+    @property
+    def staff_token_issuer(self) -> str:
+        """The ``iss`` of the pool's tokens: https://cognito-idp.<region>.amazonaws.com/<pool id>."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.staff_user_pool_id}"
 
 
 class SchedulingConfig(BaseConfig):
