@@ -184,8 +184,10 @@ def security_schemes() -> dict[str, Any]:
         STAFF_SCHEME: HTTPBearer(
             bearerFormat="JWT",
             description=(
-                "Staff sign-in: the Cognito ID token of a member of the staff group "
-                "(API Gateway's Cognito authorizer checks it). Locally: `POST /_local/token`."
+                "Staff sign-in: the Cognito ID token of a member of the staff group, issued by the "
+                "stack's user pool to its app client (API Gateway's Cognito authorizer checks the "
+                "signature and expiry; the function that it is an ID token, `token_use`, of that "
+                "client, `aud`, and pool, `iss`: an access token is refused). Locally: `POST /_local/token`."
             ),
         )
     }

@@ -1,6 +1,8 @@
 """Every staff route the template declares (`/v1/admin/...`, read from template.yaml, not listed by
 hand) answers 401 JSON without a sign-in token and 403 with a token outside the staff group, over
-HTTP on the local stack, and declares the Cognito authorizer for API Gateway."""
+HTTP on the local stack, and declares the Cognito authorizer for API Gateway; and 401 for a token
+the authorizer lets through that is not the staff app client's ID token (an access token, another
+app client's, another pool's)."""
 
 from __future__ import annotations
 
@@ -91,3 +93,32 @@ def test_every_admin_route_needs_a_staff_sign_in(
     outsider = http.request(method, concrete(path), json=body, headers={"Authorization": f"Bearer {token}"})
     assert outsider.status_code == 403, outsider.text
     assert outsider.json()["error"]["code"] == "forbidden"
+
+
+# Tokens that API Gateway's Cognito authorizer passes on (signed by the pool, unexpired) but that
+# are not the staff app client's ID token (/_local/token's overrides replay them locally).
+FORGED_TOKENS = {
+    "access token": {"token_use": "access"},
+    "another app client's ID token": {"aud": "1h2j3k4l5m6n7o8p9q0r1s2t3u"},
+    "another pool's ID token": {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AttackerP"},
+}
+
+
+def test_staff_tokens_of_another_kind_client_or_pool_are_refused_on_every_staff_route(
+    http: httpx.Client,
+) -> None:
+    staff = {"sub": "e2e-forger", "email": "forger@example.com", "groups": ["staff"]}
+    signed_in = http.post("/_local/token", json=staff).json()["token"]
+    answer = http.get("/v1/admin/settings", headers={"Authorization": f"Bearer {signed_in}"})
+    assert answer.status_code == 200, answer.text
+    for forgery, overrides in FORGED_TOKENS.items():
+        issued = http.post("/_local/token", json={**staff, **overrides})
+        assert issued.status_code == 200, issued.text
+        headers = {"Authorization": f"Bearer {issued.json()['token']}"}
+        for _, method, path in ROUTES:
+            body: dict[str, Any] | None = {} if method in ("POST", "PATCH") else None
+            refused = http.request(method, concrete(path), json=body, headers=headers)
+            assert refused.status_code == 401, f"{forgery}: {method} {path} {refused.text}"
+            assert refused.json() == {
+                "error": {"code": "unauthorized", "message": "A valid staff sign-in token is required."}
+            }, f"{forgery}: {method} {path}"

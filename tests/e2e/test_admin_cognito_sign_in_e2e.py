@@ -255,17 +255,23 @@ class Tab:
 @pytest.fixture(scope="module")
 def tokens(http: httpx.Client) -> dict[str, str]:
     """A staff member's tokens from the local stack's Cognito stand-in: ``id`` (with the e-mail, as
-    a Cognito ID token) and ``access`` (another staff subject, no e-mail, as an access token), so
-    the API calls tell which one the page sends. Both are accepted by the stack."""
+    a Cognito ID token) and ``access`` (another staff subject's access token: ``token_use``
+    "access", no ``aud``, no e-mail), so the API calls tell which one the page sends. The staff API
+    takes only the ID token: the access one answers 401."""
     email = f"staff.{uuid.uuid4().hex[:8]}@example.com"
     found = {"email": email}
     for kind, claims in (
         ("id", {"sub": f"e2e-cognito-{uuid.uuid4().hex[:8]}", "email": email, "groups": ["staff"]}),
-        ("access", {"sub": f"e2e-cognito-access-{uuid.uuid4().hex[:8]}", "groups": ["staff"]}),
+        (
+            "access",
+            {"sub": f"e2e-cognito-access-{uuid.uuid4().hex[:8]}", "groups": ["staff"], "token_use": "access"},
+        ),
     ):
         answer = http.post("/_local/token", json=claims)
         assert answer.status_code == 200, answer.text
         found[kind] = answer.json()["token"]
+    refused = http.get("/v1/admin/settings", headers={"Authorization": f"Bearer {found['access']}"})
+    assert refused.status_code == 401, refused.text
     return found
 
 
