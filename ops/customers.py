@@ -11,8 +11,8 @@ On the local stack (`make run`), pass the Moto endpoint it prints: --endpoint-ur
 http://127.0.0.1:NNNNN (the table then defaults to the local stack's; no credentials needed).
 
 source-link prints {"url", "source_token", "expires_at"}: the url is <public base URL>/book?src=<token>
-(base: --base-url, else the stack's PublicBaseUrl parameter, else the shop settings' public_base_url,
-else the stack's ApiUrl). Only the token's hash is stored; the printed token cannot be shown again.
+(base: --base-url, else the stack's PublicBaseUrl parameter; on the local stack pass its URL,
+--base-url http://127.0.0.1:3000). Only the token's hash is stored; the printed token cannot be shown again.
 do-not-service sets or clears the flag on the profile and on every phone / e-mail lookup item.
 find prints {"customer_id", "first_name"} of the customer a phone number or e-mail belongs to.
 index-names gives customers written before the staff name search (GET /v1/admin/customers?q=<name>)
@@ -41,9 +41,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from bookbay.domain import verification as v
-from bookbay.domain.catalog import ShopSettings
 from bookbay.domain.source_links import DEFAULT_VALIDITY_DAYS
-from bookbay.exceptions import DomainError, ShopNotConfigured
+from bookbay.exceptions import DomainError
 from bookbay.observability import logger
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.customer_admin import CustomerAdminRepository
@@ -65,7 +64,6 @@ class Target:
     table: str
     region: str
     configured_base_url: str = ""  # the stack's PublicBaseUrl parameter
-    api_url: str = ""  # the stack's ApiUrl output
 
 
 def describe_stack(stack: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -94,28 +92,15 @@ def resolve_target(args: argparse.Namespace) -> Target:
         table = outputs.get("TableName")
         if not table:
             raise StackError(f"stack {args.stack!r} has no TableName output; is it a Bookbay stack?")
-        return Target(table, args.region, parameters.get("PublicBaseUrl", ""), outputs.get("ApiUrl", ""))
+        return Target(table, args.region, parameters.get("PublicBaseUrl", ""))
     return Target(args.table or LOCAL_TABLE, args.region)
 
 
-def shop_settings(target: Target) -> ShopSettings:
-    """The shop's settings; defaults when no shop is loaded (then only --base-url gives a base)."""
-    try:
-        return CatalogRepository(target.table, target.region).catalog().shop.settings
-    except ShopNotConfigured:
-        return ShopSettings()
-
-
 def run_source_link(args: argparse.Namespace, target: Target) -> dict[str, Any]:
-    settings = shop_settings(target)
-    configured = args.base_url or target.configured_base_url
-    if not configured and settings.public_base_url is None:
-        configured = target.api_url
     created = source_links.create_source_link(
         CustomersRepository(target.table, target.region),
         SourceLinkRepository(target.table, target.region),
-        configured_base_url=configured,
-        settings=settings,
+        configured_base_url=args.base_url or target.configured_base_url,
         customer_id=args.customer,
         vehicle_id=args.vehicle,
         campaign=args.campaign,
@@ -173,7 +158,9 @@ def _base_url(value: str) -> str:
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     target = common.add_mutually_exclusive_group()
-    target.add_argument("--stack", help="a deployed Bookbay stack (reads its TableName and ApiUrl outputs)")
+    target.add_argument(
+        "--stack", help="a deployed Bookbay stack (reads its TableName output and PublicBaseUrl parameter)"
+    )
     target.add_argument(
         "--table", help=f"the domain table's name (default with --endpoint-url: {LOCAL_TABLE})"
     )

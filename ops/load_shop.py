@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--file", required=True, type=Path, help="the shop file (.yaml, .yml or .json)")
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--stack", help="a deployed Bookbay stack (reads its TableName and ApiUrl outputs)")
+    target.add_argument("--stack", help="a deployed Bookbay stack (reads its TableName output)")
     target.add_argument("--table", help="the domain table's name (local stack or a known table)")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
     parser.add_argument("--endpoint-url", help="AWS endpoint, e.g. the local stack's moto endpoint")
@@ -78,11 +78,6 @@ def main(argv: list[str] | None = None) -> int:
             table = outputs.get("TableName")
             if not table:
                 raise LoadError(f"stack {args.stack!r} has no TableName output; is it a Bookbay stack?")
-            if catalog.shop.settings.public_base_url is None and outputs.get("ApiUrl"):
-                settings = catalog.shop.settings.model_copy(update={"public_base_url": outputs["ApiUrl"]})
-                catalog = catalog.model_copy(
-                    update={"shop": catalog.shop.model_copy(update={"settings": settings})}
-                )
         repo = CatalogRepository(table, args.region)
         report = repo.upsert(catalog)
         if args.prune and report["not_in_file"]:

@@ -48,6 +48,7 @@ DESCRIPTION = (
 PARAMETER_PLACEHOLDERS = {
     "ShopName": "Bookbay Demo Shop",
     "SenderEmail": "noreply@example.com",
+    "PublicBaseUrl": "https://book.example.com",
 }
 BASE_ENV = {
     "AWS_REGION": "us-east-1",

@@ -27,22 +27,18 @@ class _BadFraming(Exception):
 
 
 class LocalHttpServer:
-    """A threading HTTP server bound at construction (so the port is known before serving)."""
+    """A threading HTTP server bound at construction, so its port (and the functions'
+    PUBLIC_BASE_URL) is known before the functions are loaded; ``attach`` gives it the gateway
+    and the control surface, ``start`` serves them."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        gateway: LocalGateway,
-        control: Callable[[HttpRequest], HttpResponse],
-        *,
-        log: TextIO | None = None,
-    ) -> None:
+    def __init__(self, host: str, port: int, *, log: TextIO | None = None) -> None:
         self._httpd = _Server((host, port), _Handler)
-        self._httpd.gateway = gateway
-        self._httpd.control = control
         self._httpd.log = log
         self._thread: threading.Thread | None = None
+
+    def attach(self, gateway: LocalGateway, control: Callable[[HttpRequest], HttpResponse]) -> None:
+        self._httpd.gateway = gateway
+        self._httpd.control = control
 
     @property
     def port(self) -> int:

@@ -31,7 +31,7 @@ from bookbay_local.functions import (
     shared_environment,
 )
 from bookbay_local.gateway import LocalGateway, read_api
-from bookbay_local.intrinsics import LOCAL_ACCOUNT_ID, LOCAL_REGION, Resolver
+from bookbay_local.intrinsics import LOCAL_ACCOUNT_ID, LOCAL_PARAMETERS, LOCAL_REGION, Resolver
 from bookbay_local.messages import MessageLog, OutgoingMessage
 from bookbay_local.resources import Provisioned, provision
 from bookbay_local.scheduler import LocalScheduler
@@ -44,6 +44,15 @@ DEFAULT_TEMPLATE: Final = REPO_ROOT / "template.yaml"
 DEFAULT_SHOP_FILE: Final = REPO_ROOT / "ops" / "shops" / "demo.yaml"
 
 T = TypeVar("T")
+_ANY_ADDRESS: Final = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}
+
+
+def links_base_url(host: str, port: int) -> str:
+    """The base URL of the shop's links on the local stack listening on ``host``:``port`` (a
+    loopback address where it listens on every address: the functions accept plain http only
+    on a loopback host)."""
+    shown = _ANY_ADDRESS.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
 
 
 class LocalStack:
@@ -104,9 +113,13 @@ class LocalStack:
         point_environment_at(self._environ, moto_url, self.region)
         _forget_pynamodb_connections()
         self._clients = clients = AwsClients(moto_url, self.region)
+        # Bound first: the port is the functions' PUBLIC_BASE_URL (the template's PublicBaseUrl).
+        self._http = http = LocalHttpServer(self.host, self.port, log=self.log)
 
         template = load_template(self.template_path)
-        self._resolver = resolver = Resolver(template, parameter_overrides=self.parameter_overrides)
+        overrides = dict(LOCAL_PARAMETERS if self.parameter_overrides is None else self.parameter_overrides)
+        overrides.setdefault("PublicBaseUrl", links_base_url(http.host, http.port))
+        self._resolver = resolver = Resolver(template, parameter_overrides=overrides)
         # The Cognito stand-in issues the tokens of the template's user pool and app client (as the
         # functions' STAFF_USER_POOL_ID and the API stage's staffAppClientId name them locally).
         self.tokens = TokenIssuer.for_template(resolver)
@@ -138,7 +151,7 @@ class LocalStack:
         gateway = LocalGateway(
             read_api(resolver), self._functions, self.tokens, log=self.log, account_id=self.account_id
         )
-        self._http = LocalHttpServer(self.host, self.port, gateway, control.handle, log=self.log)
+        http.attach(gateway, control.handle)
 
         if self.shop_file is not None:
             self._seed(self.shop_file, shared.get("TABLE_NAME"))
@@ -152,8 +165,7 @@ class LocalStack:
             raise RuntimeError("cannot seed: the functions have no common TABLE_NAME")
         from bookbay_local.seed import seed_shop  # imports the layer, on the path only from here on
 
-        base_url = self._require(self._http).base_url
-        self.seed_summary = seed_shop(shop_file, table_name, self.region, public_base_url=base_url)
+        self.seed_summary = seed_shop(shop_file, table_name, self.region)
 
     def stop(self) -> None:
         if self._http is not None:

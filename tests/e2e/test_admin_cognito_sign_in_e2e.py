@@ -62,6 +62,7 @@ CONFIG = AdminPageConfig(
     admin_sign_in="cognito",
     table_name="unused-by-the-page",
     shop_name="Bookbay e2e",
+    public_base_url=SHOP,
     staff_user_pool_id=POOL_ID,
     staff_app_client_name=CLIENT_NAME,
     staff_sign_in_domain=HOSTED_UI_HOST,

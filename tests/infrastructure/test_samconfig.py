@@ -14,7 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.infrastructure
 SHOPS = ("acme-collision", "lakeside-auto")
-REQUIRED_PARAMETERS = {"ShopName", "SenderEmail", "Environment"}
+REQUIRED_PARAMETERS = {"ShopName", "SenderEmail", "Environment", "PublicBaseUrl"}
 # What may differ between config-envs; everything else must be the same for every shop.
 PER_SHOP = {("global", "stack_name"), ("global", "region"), ("deploy", "parameter_overrides")}
 OVERRIDE = re.compile(r'(\w+)="([^"]*)"')
@@ -80,6 +80,9 @@ def test_overrides_name_template_parameters(env_name: str) -> None:
     parameters = template_parameters()
     given = overrides(load()[env_name])
     assert set(given) >= REQUIRED_PARAMETERS
+    # A parameter without a default (PublicBaseUrl: the links' base is fixed at deploy time) is
+    # given by every shop, or its deploy would stop to ask for it.
+    assert {name for name, p in parameters.items() if "Default" not in p} <= set(given)
     for name, value in given.items():
         assert name in parameters, f"{env_name}: {name} is not a template parameter"
         allowed = parameters[name].get("AllowedValues")

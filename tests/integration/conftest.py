@@ -24,13 +24,15 @@ from bookbay.repositories.catalog import CatalogRepository
 from bookbay.shopfile import read_shop_file
 from bookbay_local.aws import AwsClients
 from bookbay_local.functions import FunctionSpec, read_functions
-from bookbay_local.intrinsics import Resolver
+from bookbay_local.intrinsics import LOCAL_PARAMETERS, Resolver
 from bookbay_local.resources import Provisioned, provision
 from bookbay_local.template import load_template
 from tests.support import FakeLambdaContext, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
+# The stack's PublicBaseUrl (deploy-time parameter): every link the functions write starts with it.
+PUBLIC_BASE_URL = "https://book.demo-auto.example.com"
 
 
 # Which function's handler is running, so the AWS calls it makes can be held to its IAM policy.
@@ -129,7 +131,10 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         BaseItem._connection = None  # no client from an earlier test's mock
-        resolver = Resolver(load_template(ROOT / "template.yaml"))
+        resolver = Resolver(
+            load_template(ROOT / "template.yaml"),
+            parameter_overrides={**LOCAL_PARAMETERS, "PublicBaseUrl": PUBLIC_BASE_URL},
+        )
         provisioned = provision(resolver, cast(AwsClients, _InProcessClients()))
         stack = Stack(resolver, provisioned, {spec.logical_id: spec for spec in read_functions(resolver)})
         make_api_call = botocore.client.BaseClient._make_api_call
@@ -175,36 +180,21 @@ def availability_app(seeded: Stack) -> ModuleType:
     return seeded.load("availability", "AvailabilityFunction")
 
 
-PUBLIC_BASE_URL = "https://book.demo-auto.example.com"
-
-
-def use_public_base_url(stack: Stack) -> None:
-    """The shop's links start with PUBLIC_BASE_URL from now on."""
-    repo = CatalogRepository(stack.table_name, REGION)
-    catalog, version = repo.catalog_and_version()
-    if catalog.shop.settings.public_base_url != PUBLIC_BASE_URL:
-        settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-        repo.save_settings(catalog.shop, settings, expected_version=version)
-
-
 @pytest.fixture
 def booking_app(seeded: Stack) -> ModuleType:
     """The booking function on the demo shop, whose links start with PUBLIC_BASE_URL."""
-    use_public_base_url(seeded)
     return seeded.load("booking", "BookingFunction")
 
 
 @pytest.fixture
 def staff_app(seeded: Stack) -> ModuleType:
     """The staff link pages on the demo shop, whose links start with PUBLIC_BASE_URL."""
-    use_public_base_url(seeded)
     return seeded.load("staff_links", "StaffLinksFunction")
 
 
 @pytest.fixture
 def customer_links_app(seeded: Stack) -> ModuleType:
     """The customer link pages on the demo shop, whose links start with PUBLIC_BASE_URL."""
-    use_public_base_url(seeded)
     return seeded.load("customer_links", "CustomerLinksFunction")
 
 
@@ -232,7 +222,6 @@ def outbox_app(stack: Stack) -> ModuleType:
 def reminders_app(seeded: Stack) -> ModuleType:
     """The reminder function (target of the reminder schedules) on the demo shop, whose links
     start with PUBLIC_BASE_URL."""
-    use_public_base_url(seeded)
     return seeded.load("reminders", "RemindersFunction")
 
 

@@ -327,7 +327,7 @@ def test_the_template_names_the_app_client_the_function_looks_for(stack: Stack) 
     assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False
     assert "openid" in client["AllowedOAuthScopes"] and "email" in client["AllowedOAuthScopes"]
     api_page = "https://${BookbayApi}.execute-api.${AWS::Region}.amazonaws.com/${Environment}/admin"
-    assert {"Fn::Sub": api_page} in client["CallbackURLs"]["Fn::If"][2]
+    assert client["CallbackURLs"] == [{"Fn::Sub": "${PublicBaseUrl}/admin"}, {"Fn::Sub": api_page}]
     assert client["CallbackURLs"] == client["LogoutURLs"]
     assert template.resource_type("StaffUserPoolDomain") == "AWS::Cognito::UserPoolDomain"
     # The page is public: none of its routes has the staff authorizer

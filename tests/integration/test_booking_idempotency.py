@@ -18,7 +18,7 @@ import pytest
 from bookbay.api.idempotency import KEY_PREFIX
 from bookbay.services import booking
 from bookbay_local.functions import import_handler
-from tests.integration.conftest import REGION, Stack, use_public_base_url
+from tests.integration.conftest import REGION, Stack
 from tests.integration.test_booking_api import (
     NOW,
     PHONE,
@@ -42,7 +42,6 @@ Post = Callable[..., dict[str, Any]]
 def container(seeded: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[int], ModuleType]:
     """The booking function's container ``n``: functions/booking/app.py imported by the local stack's
     own loader, under the module name that container gets, its clock at NOW."""
-    use_public_base_url(seeded)
     spec = seeded.functions["BookingFunction"]
     started: dict[int, ModuleType] = {}
 

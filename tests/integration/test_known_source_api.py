@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from bookbay.domain.catalog import ShopSettings
 from bookbay.domain.ids import hash_token
 from bookbay.repositories.customers import CustomersRepository
 from bookbay.repositories.source_links import SourceLinkRepository
@@ -49,8 +48,7 @@ def new_link(stack: Stack, *, vehicle_id: str | None = VEHICLE.id, days: int = 1
     created = create_source_link(
         CustomersRepository(stack.table_name, REGION),
         SourceLinkRepository(stack.table_name, REGION),
-        configured_base_url="",
-        settings=ShopSettings(public_base_url=PUBLIC_BASE_URL),
+        configured_base_url=PUBLIC_BASE_URL,
         customer_id=CUSTOMER,
         vehicle_id=vehicle_id,
         campaign="spring-tires",

@@ -31,11 +31,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def shop(seeded: Stack) -> Stack:
-    """The demo shop with a customer on file and links on PUBLIC_BASE_URL."""
-    repo = CatalogRepository(seeded.table_name, REGION)
-    catalog, version = repo.catalog_and_version()
-    settings = catalog.shop.settings.model_copy(update={"public_base_url": PUBLIC_BASE_URL})
-    repo.save_settings(catalog.shop, settings, expected_version=version)
+    """The demo shop with a customer on file."""
     add_customer()
     return seeded
 
@@ -63,7 +59,7 @@ def test_source_link_prints_a_url_on_the_shops_base_and_stores_only_the_hash(
     before = datetime.now(UTC)
     status, answer, _ = run(
         capfd, "source-link", "--customer", CUSTOMER, "--vehicle", VEHICLE.id, "--campaign", "fall-brakes",
-        "--days", "30", "--table", shop.table_name,
+        "--days", "30", "--base-url", PUBLIC_BASE_URL, "--table", shop.table_name,
     )  # fmt: skip
     assert status == 0
     token = answer["source_token"]
@@ -102,7 +98,9 @@ def test_source_link_base_url_flag_wins(shop: Stack, capfd: pytest.CaptureFixtur
 def test_source_link_refuses_what_it_cannot_point_at(
     shop: Stack, capfd: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    status, _, err = run(capfd, "source-link", *argv, "--table", shop.table_name)
+    status, _, err = run(
+        capfd, "source-link", *argv, "--base-url", PUBLIC_BASE_URL, "--table", shop.table_name
+    )
     assert status == 2 and message in err
     assert not list(BaseItem.scan(BaseItem.pk.startswith("SOURCE#")))
 
@@ -158,7 +156,11 @@ def test_stdout_is_only_the_answer_no_service_logs(shop: Stack, capfd: pytest.Ca
             capfd, "do-not-service", "--customer", CUSTOMER, "--on", "--table", shop.table_name
         )
         assert status == 0 and answer["do_not_service"] is True
-        assert run(capfd, "source-link", "--customer", CUSTOMER, "--table", shop.table_name)[0] == 0
+        linked = run(
+            capfd, "source-link", "--customer", CUSTOMER, "--base-url", PUBLIC_BASE_URL,
+            "--table", shop.table_name,
+        )  # fmt: skip
+        assert linked[0] == 0
     finally:
         service_logger.removeHandler(keep)
     assert records == [] and logger.log_level == level

@@ -38,7 +38,6 @@ from tests.integration.conftest import (
     at_expression,
     schedules,
     table_items,
-    use_public_base_url,
 )
 from tests.integration.test_staff_links import assert_page
 from tests.support import FakeLambdaContext, load_event, response_json, with_body, with_query
@@ -55,8 +54,7 @@ PAGE_EVENTS = {"review_page_get": "", "review_done": "/done", "review_stop": "/s
 # ------------------------------------------------------------------------------ fixtures
 @pytest.fixture
 def catalog(seeded: Stack) -> Catalog:
-    """The demo shop (review requests on, steps 1, 4, 10 days) with PUBLIC_BASE_URL for links."""
-    use_public_base_url(seeded)
+    """The demo shop (review requests on, steps 1, 4, 10 days); links on PUBLIC_BASE_URL."""
     return CatalogRepository(seeded.table_name, REGION).catalog()
 
 

@@ -58,11 +58,10 @@ EMAIL = "dana.rivera@example.com"
 
 
 def demo_catalog(**settings: Any) -> Catalog:
-    """The demo shop, with the holidays the tests expect (US federal) and a public base URL."""
+    """The demo shop, with the holidays the tests expect (US federal)."""
     catalog = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml")
     # Bookings without a code unless a test asks for them (the demo shop asks: the product's default)
     pinned = {
-        "public_base_url": BASE_URL,
         "holidays": HolidaySettings(country="US"),
         "require_verification": False,
     }
@@ -215,13 +214,16 @@ class Harness:
         channel: Channel = "email" if "@" in destination else "sms"
         return self.tokens.issue(destination, channel, customer_id, now, vehicle_id=vehicle_id, via=via)
 
-    def book(self, request: BookingRequest, *, token: str | None = None) -> BookingResult:
+    def book(
+        self, request: BookingRequest, *, token: str | None = None, base_url: str = BASE_URL
+    ) -> BookingResult:
         return book(
             request,
             now=NOW,
             catalog_repo=self.catalog,
             booking_repo=self.store,
             availability_repo=self.usage,
+            configured_base_url=base_url,
             verification_token=token,
             tokens=self.tokens,
             messages=self.messages,
@@ -307,7 +309,7 @@ def test_a_90_minute_service_holds_three_consecutive_slots(h: Harness) -> None:
     assert appointment.slot_starts == [TUESDAY_10.astimezone(UTC) + timedelta(minutes=m) for m in (0, 30, 60)]
 
 
-def test_the_base_url_comes_from_the_configuration_first() -> None:
+def test_the_base_url_is_the_configured_one() -> None:
     h = Harness()
     result = book(
         booking(),
@@ -321,10 +323,10 @@ def test_the_base_url_comes_from_the_configuration_first() -> None:
     assert result.manage_url.startswith("https://configured.example.com/c/")
 
 
-def test_without_any_base_url_the_shop_is_not_configured() -> None:
-    h = Harness(demo_catalog(public_base_url=None))
+def test_without_a_configured_base_url_the_shop_is_not_configured() -> None:
+    h = Harness()
     with pytest.raises(ShopNotConfigured):
-        h.book(booking())
+        h.book(booking(), base_url="")
     assert h.store.plans == []
 
 

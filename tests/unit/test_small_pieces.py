@@ -41,13 +41,15 @@ def test_masks_never_show_the_whole_contact() -> None:
 
 
 def test_config_reads_the_environment_and_names_what_is_missing() -> None:
-    config = BaseConfig.from_env({"TABLE_NAME": "t", "SHOP_NAME": "Shop", "AWS_DEFAULT_REGION": "eu-west-1"})
+    base = {"TABLE_NAME": "t", "PUBLIC_BASE_URL": "https://book.example.com"}
+    config = BaseConfig.from_env({**base, "SHOP_NAME": "Shop", "AWS_DEFAULT_REGION": "eu-west-1"})
     assert (config.table_name, config.region, config.catalog_cache_seconds) == ("t", "eu-west-1", 30.0)
     with pytest.raises(ConfigError) as caught:
         OutboxSenderConfig.from_env({"TABLE_NAME": "t"})
-    assert all(name in str(caught.value) for name in ["SHOP_NAME", "SENDER_EMAIL", "SCHEDULE_GROUP"])
+    missing = ["SHOP_NAME", "SENDER_EMAIL", "SCHEDULE_GROUP", "PUBLIC_BASE_URL"]
+    assert all(name in str(caught.value) for name in missing)
     with pytest.raises(ConfigError, match="CATALOG_CACHE_SECONDS"):
-        BaseConfig.from_env({"TABLE_NAME": "t", "SHOP_NAME": "S", "CATALOG_CACHE_SECONDS": "-1"})
+        BaseConfig.from_env({**base, "SHOP_NAME": "S", "CATALOG_CACHE_SECONDS": "-1"})
 
 
 def test_domain_errors_map_to_statuses_by_class() -> None:

@@ -18,6 +18,40 @@ class ConfigError(RuntimeError):
     """The function's environment lacks a required setting or has an invalid one."""
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def checked_base_url(value: str) -> str:
+    """``value`` if it is a base URL for links: https (plain http only on a loopback host, which
+    is what the local stack serves), a host, no trailing slash, query, fragment or credentials."""
+    from urllib.parse import urlsplit
+
+    problem = (
+        "an https:// URL without a trailing slash, query or fragment "
+        "(http:// only for 127.0.0.1, localhost or ::1)"
+    )
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValueError(problem) from exc
+    if (
+        not host
+        or parts.scheme not in ("https", "http")
+        or (parts.scheme == "http" and host not in LOOPBACK_HOSTS)
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or parts.username is not None
+        or value.endswith("/")
+        or any(ch.isspace() for ch in value)
+    ):
+        raise ValueError(problem)
+    return value
+
+
 class BaseConfig(BaseModel):
     """Settings every function has. Field ``foo_bar`` is read from ``FOO_BAR``."""
 
@@ -27,10 +61,18 @@ class BaseConfig(BaseModel):
     shop_name: str = Field(min_length=1)
     environment: str = Field(default="dev")
     region: str = Field(default="us-east-1", description="AWS_REGION")
-    public_base_url: str = Field(default="", description="Base URL for links; empty = shop settings")
+    public_base_url: str = Field(
+        description="PublicBaseUrl: the base URL of every link in messages and of the pages' origin check "
+        "(https; http only on a loopback host, as the local stack serves)"
+    )
     catalog_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long a warm container reuses the catalog it read"
     )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str) -> str:
+        return checked_base_url(value)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

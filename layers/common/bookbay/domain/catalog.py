@@ -149,7 +149,8 @@ Channel = Literal["sms", "email"]
 
 
 class ShopSettings(BaseModel):
-    """Per-shop settings with SPEC's defaults."""
+    """Per-shop settings with SPEC's defaults. The public base URL of links is not one of them: it
+    is the stack's PublicBaseUrl parameter (``BaseConfig.public_base_url``), fixed at deploy time."""
 
     model_config = _strict
 
@@ -171,7 +172,6 @@ class ShopSettings(BaseModel):
     slot_minutes: int = Field(default=30, ge=5, le=240)
     lead_time_hours: int = Field(default=2, ge=0, le=24 * 14)
     horizon_days: int = Field(default=60, ge=1, le=365)
-    public_base_url: str | None = Field(default=None, pattern=r"^https?://\S+[^/]$")
 
     @model_validator(mode="after")
     def _route_has_address(self) -> Self:

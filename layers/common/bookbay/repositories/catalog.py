@@ -46,7 +46,7 @@ class CatalogRepository:
         services: list[Service] = []
         for item in BaseItem.query(keys.SHOP_PK):
             if isinstance(item, ShopItem):
-                shop = Shop.model_validate(item.body)
+                shop = Shop.model_validate(_current_shop(item.body))
                 version = item.version or 0
             elif isinstance(item, LocationItem):
                 locations.append(Location.model_validate(item.body))
@@ -117,6 +117,21 @@ class CatalogRepository:
         if isinstance(before, ShopItem):
             item.version = before.version
         return item
+
+
+# Settings a stored shop record may still hold from an earlier version, dropped when it is read:
+# public_base_url is the stack's PublicBaseUrl parameter now (set at deploy time, not by staff).
+RETIRED_SETTINGS = ("public_base_url",)
+
+
+def _current_shop(body: dict[str, Any]) -> dict[str, Any]:
+    """The shop record's body without RETIRED_SETTINGS (the stored item is left as it is; the next
+    settings change writes it without them)."""
+    settings = body.get("settings")
+    if not isinstance(settings, dict) or not any(name in settings for name in RETIRED_SETTINGS):
+        return body
+    kept = {name: value for name, value in settings.items() if name not in RETIRED_SETTINGS}
+    return {**body, "settings": kept}
 
 
 def _dump(model: Shop | Location | Service) -> dict[str, Any]:

@@ -47,7 +47,7 @@ class CustomerAdminDeps:
     admin: CustomerAdminRepository
     links: AuditedSourceLinks
     catalog: CatalogRepository
-    public_base_url: str  # configured; empty: the shop settings' base URL
+    public_base_url: str  # PublicBaseUrl (BaseConfig.public_base_url)
 
 
 @dataclass(frozen=True)
@@ -180,9 +180,8 @@ def create_link(
     now: datetime,
 ) -> SourceLinkCreated:
     """A known-source link for the customer (and one of their vehicles), stored with the audit
-    entry of who made it (never the token), under the configured base URL, else the shop
-    settings'. NotFound / ValidationFailed as create_source_link."""
-    settings = deps.catalog.catalog().shop.settings
+    entry of who made it (never the token), under the configured base URL (PublicBaseUrl).
+    NotFound / ValidationFailed as create_source_link."""
 
     def entry(link: object) -> AuditEntry:
         parts = ["known-source link"]
@@ -196,7 +195,6 @@ def create_link(
         deps.customers,
         deps.links.auditing(entry),
         configured_base_url=deps.public_base_url,
-        settings=settings,
         customer_id=customer_id,
         vehicle_id=vehicle_id,
         campaign=campaign,

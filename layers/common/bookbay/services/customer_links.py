@@ -85,7 +85,7 @@ class RescheduleRequestsDisabled(NotFound):
 class CustomerDeps:
     catalog: CatalogRepository
     appointments: AppointmentRepository
-    public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
+    public_base_url: str = ""  # PublicBaseUrl (BaseConfig.public_base_url)
 
     @property
     def lifecycle(self) -> LifecycleDeps:

@@ -47,7 +47,7 @@ class MessageDeps:
     appointments: AppointmentRepository
     customers: ProfileSource
     messages: CustomerMessageRepository
-    public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
+    public_base_url: str = ""  # PublicBaseUrl (BaseConfig.public_base_url)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def prepare_message(
         preferred=preferred,
         vehicle_label=vehicle_label,
         address=address,
-        base_url=links.public_base_url(deps.public_base_url, catalog.shop.settings),
+        base_url=links.public_base_url(deps.public_base_url),
         now=now,
         channel=channel,
     )

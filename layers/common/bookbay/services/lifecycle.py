@@ -59,7 +59,7 @@ class LifecycleDeps:
     catalog: CatalogRepository
     appointments: AppointmentRepository
     customers: ProfileSource | None = None  # the preferred channel (None: e-mail)
-    public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
+    public_base_url: str = ""  # PublicBaseUrl (BaseConfig.public_base_url)
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class _Context:
 
     @property
     def base_url(self) -> str:
-        return links.public_base_url(self.deps.public_base_url, self.catalog.shop.settings)
+        return links.public_base_url(self.deps.public_base_url)
 
     def became(self, **fields: object) -> Any:
         return lifecycle.became(self.appointment, self.ask.action, self.now, **fields)

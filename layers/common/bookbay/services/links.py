@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bookbay.domain import lifecycle
 from bookbay.domain.booking import Appointment
-from bookbay.domain.catalog import Catalog, ShopSettings
+from bookbay.domain.catalog import Catalog
 from bookbay.domain.effects import NewLink
 from bookbay.domain.ids import new_link_token
 from bookbay.exceptions import LinkInactive, LinkNotFound, ShopNotConfigured
@@ -34,19 +34,14 @@ KEEP_AFTER_END: dict[LinkKind, timedelta] = {
 }
 
 
-def public_base_url(configured: str, settings: ShopSettings) -> str:
-    base = (configured or settings.public_base_url or "").rstrip("/")
+def public_base_url(configured: str) -> str:
+    """The base URL of links in messages and the pages' origin: ``configured``, the stack's
+    PublicBaseUrl (``BaseConfig.public_base_url``, validated at cold start). Never a shop setting
+    staff could change, nor a request's Host."""
+    base = configured.rstrip("/")
     if not base:
-        raise ShopNotConfigured(
-            "The shop has no public base URL (PublicBaseUrl or settings.public_base_url)."
-        )
+        raise ShopNotConfigured("The stack has no public base URL (the PublicBaseUrl parameter).")
     return base
-
-
-def shop_base_url(catalog_repo: CatalogRepository, configured: str) -> str:
-    """The base URL the shop's pages are served from: ``configured`` (PublicBaseUrl), else the
-    shop settings' (the link pages check a form's ``Origin`` against it)."""
-    return public_base_url(configured, catalog_repo.catalog().shop.settings)
 
 
 def new_link(

@@ -85,7 +85,7 @@ class ReviewRequestNotFound(NotFound):
 class ReviewDeps:
     """What starting and sending a sequence need: the requests, the catalog (read when a step goes
     out), the scheduler with the review-request function as the steps' target, and the public
-    base URL of the links (empty: the shop settings' ``public_base_url``)."""
+    base URL of the links (PublicBaseUrl)."""
 
     requests: ReviewRequestRepository
     catalog: CatalogRepository
@@ -228,7 +228,7 @@ def send_step(deps: ReviewDeps, request_id: str, step: int, now: datetime) -> Se
         )
     )
     after = domain.step_sent(request, step, now, next_at)
-    base = links.public_base_url(deps.public_base_url, settings)
+    base = links.public_base_url(deps.public_base_url)
     page_url, link = links.new_link(base, LINK_KIND, request.id, link_end(request))
     message = review_message(catalog, request, step, review_url=review_url, page_url=page_url, now=now)
     written = deps.requests.record_step(request, after, step=step, message=message, link=link, now=now)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bookbay.domain import verification as v
-from bookbay.domain.catalog import Channel, ShopSettings
+from bookbay.domain.catalog import Channel
 from bookbay.domain.ids import hash_token, new_link_token
 from bookbay.domain.source_links import (
     DEFAULT_VALIDITY_DAYS,
@@ -57,7 +57,6 @@ def create_source_link(
     links: SourceLinkRepository,
     *,
     configured_base_url: str,
-    settings: ShopSettings,
     customer_id: str,
     vehicle_id: str | None = None,
     campaign: str | None = None,
@@ -72,7 +71,7 @@ def create_source_link(
     """
     check_campaign(campaign)
     check_validity_days(days)
-    base_url = public_base_url(configured_base_url, settings)
+    base_url = public_base_url(configured_base_url)
     if customers.profile(customer_id) is None:
         raise NotFound("No customer with this id.")
     if vehicle_id is not None and customers.vehicle(customer_id, vehicle_id) is None:

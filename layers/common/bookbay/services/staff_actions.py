@@ -52,7 +52,7 @@ class StaffDeps:
     catalog: CatalogRepository
     appointments: AppointmentRepository
     availability: AvailabilityRepository
-    public_base_url: str = ""  # PublicBaseUrl; empty: the shop settings' public_base_url
+    public_base_url: str = ""  # PublicBaseUrl (BaseConfig.public_base_url)
     customers: ProfileSource | None = None  # the preferred channel (None: e-mail)
 
     @property
@@ -170,10 +170,6 @@ def _details(catalog: Catalog, appointment: Appointment, before: AppointmentDeta
     return appointment_details(
         catalog, appointment, vehicle_label=before.vehicle_label, address=before.address
     )
-
-
-def _base_url(deps: StaffDeps, catalog: Catalog) -> str:
-    return links.public_base_url(deps.public_base_url, catalog.shop.settings)
 
 
 def _parse_start(text: str) -> datetime:

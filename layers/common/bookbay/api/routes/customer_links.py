@@ -65,7 +65,7 @@ def register(app: APIGatewayRestResolver, deps: CustomerDeps, *, now: Callable[[
 
     def _check_form() -> dict[str, str]:
         form = read_form(app)
-        require_same_origin(app, links.shop_base_url(deps.catalog, deps.public_base_url))
+        require_same_origin(app, links.public_base_url(deps.public_base_url))
         return form
 
 

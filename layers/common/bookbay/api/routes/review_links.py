@@ -29,7 +29,7 @@ def register(
     public_base_url: str,
 ) -> None:
     """The /r/ pages on ``app`` (whose errors are pages: ``bookbay.api.pages.use_html_errors``);
-    ``public_base_url`` is the configured PublicBaseUrl (empty: the shop settings')."""
+    ``public_base_url`` is the configured PublicBaseUrl."""
 
     @app.get("/r/<token>", include_in_schema=False)
     def review_page(token: Token) -> Response[str]:
@@ -48,7 +48,7 @@ def register(
 
     def _check_form() -> None:
         read_form(app)
-        require_same_origin(app, links.shop_base_url(deps.catalog, public_base_url))
+        require_same_origin(app, links.public_base_url(public_base_url))
 
 
 def _render(view: ReviewView, *, action_base: str = "") -> Response[str]:

@@ -60,7 +60,7 @@ class BookingDeps:
     booking: BookingStore
     availability: UsageSource
     tokens: VerificationTokens
-    public_base_url: str  # PublicBaseUrl (empty: the shop settings' one)
+    public_base_url: str  # PublicBaseUrl (BaseConfig.public_base_url)
     idempotency_store: BasePersistenceLayer
 
 
@@ -108,7 +108,7 @@ def book(
         raise VerificationRequired(
             "This shop asks you to verify your phone number or e-mail with a code before booking."
         )
-    base_url = public_base_url(configured_base_url, settings)
+    base_url = public_base_url(configured_base_url)
     offer = make_offer(request, catalog, now=now, availability_repo=availability_repo)
     appointment_id = new_appointment_id()
     # A first booking that races another one with the same phone or e-mail loses the conditional
