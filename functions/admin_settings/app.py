@@ -1,8 +1,12 @@
-"""Staff API: GET and PATCH /v1/admin/settings (Cognito authorizer + staff group); the routes are
-in ``bookbay.api.routes.admin_settings``."""
+"""Staff API: GET and PATCH /v1/admin/settings, GET /v1/admin/settings/history (Cognito authorizer
++ staff group; owner-only settings need OWNER_GROUP); the routes are in
+``bookbay.api.routes.admin_settings``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -12,14 +16,15 @@ from bookbay import wiring
 from bookbay.api.auth import require_staff, staff_only
 from bookbay.api.resolver import make_resolver
 from bookbay.api.routes import admin_settings
-from bookbay.config import StaffApiConfig
+from bookbay.config import SettingsApiConfig
 from bookbay.observability import logger, metrics, tracer
 
-config = StaffApiConfig.from_env()
+config = SettingsApiConfig.from_env()
 deps = wiring.admin_settings(config)
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
 app = make_resolver()
 app.use([require_staff(config.staff_group, issuer=config.staff_token_issuer)])
-admin_settings.register(app, deps)
+admin_settings.register(app, deps, owner_group=config.owner_group, now=lambda: clock())  # noqa: PLW0108
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -7,7 +7,8 @@ Its output goes to tests/e2e/artifacts/local-stack.log (local-stack-gw0.log, ...
 pytest-xdist, one stack per worker; read it when a test fails).
 
 Shared fixtures on it (per test module): ``http`` (an httpx client on its base URL), ``staff`` (the
-Authorization header of a staff token from ``POST /_local/token``), ``dynamodb`` (a boto3 client on
+Authorization header of a staff token from ``POST /_local/token``; ``owner``: one also in the owner
+group, for the owner-only settings), ``dynamodb`` (a boto3 client on
 its moto endpoint). Shared helpers are in tests/e2e/booking.py.
 
 To run the tests against a stack already running (``make run``), give its URLs (and, for the
@@ -148,6 +149,17 @@ def staff(http: httpx.Client, request: pytest.FixtureRequest) -> dict[str, str]:
     """Headers of a staff member's token (its ``sub`` names the test module, for the audit trail)."""
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     claims = {"sub": f"e2e-{module}", "email": "staff@example.com", "groups": ["staff"]}
+    token = http.post("/_local/token", json=claims)
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['token']}"}
+
+
+@pytest.fixture(scope="module")
+def owner(http: httpx.Client, request: pytest.FixtureRequest) -> dict[str, str]:
+    """Headers of a shop owner's token (staff and owner groups): the owner-only settings (mail
+    routing, notification addresses, security: bookbay.services.settings.OWNER_ONLY) need it."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    claims = {"sub": f"e2e-owner-{module}", "email": "owner@example.com", "groups": ["staff", "owner"]}
     token = http.post("/_local/token", json=claims)
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['token']}"}

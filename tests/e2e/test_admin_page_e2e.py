@@ -700,7 +700,7 @@ def test_notes_reschedule_send_confirmation_and_cancel_from_the_page(
 
 
 def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
-    http: httpx.Client, staff: dict[str, str], local_stack: Any, phone: Tab
+    http: httpx.Client, staff: dict[str, str], owner: dict[str, str], local_stack: Any, phone: Tab
 ) -> None:
     # Given the takeover setting on, and an address on file for one customer
     owner = new_person(http, staff, "Mia", f"Lopez{uuid.uuid4().hex[:4]}")
@@ -714,7 +714,7 @@ def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
     before = read(http, staff, "/v1/admin/settings")["settings"]["takeover_enabled"]
     assert (
         http.patch(
-            "/v1/admin/settings", json={"changes": {"takeover_enabled": True}}, headers=staff
+            "/v1/admin/settings", json={"changes": {"takeover_enabled": True}}, headers=owner
         ).status_code
         == 200
     )
@@ -724,7 +724,7 @@ def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
         second = book_at_home(http, newcomer, address)
     finally:
         restore = http.patch(
-            "/v1/admin/settings", json={"changes": {"takeover_enabled": before}}, headers=staff
+            "/v1/admin/settings", json={"changes": {"takeover_enabled": before}}, headers=owner
         )
         assert restore.status_code == 200, restore.text
     stored = read(http, staff, f"/v1/admin/appointments/{second['id']}")["appointment"]

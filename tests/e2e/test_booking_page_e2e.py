@@ -106,23 +106,23 @@ def desktop(browser: Browser) -> Iterator[Tab]:
 
 
 @pytest.fixture
-def shop_settings(http: httpx.Client, staff: dict[str, str]) -> Iterator[Callable[..., None]]:
-    """``shop_settings(require_verification=True)`` changes settings for one test; the values
-    they had are put back after it."""
-    before = http.get("/v1/admin/settings", headers=staff)
+def shop_settings(http: httpx.Client, owner: dict[str, str]) -> Iterator[Callable[..., None]]:
+    """``shop_settings(require_verification=True)`` changes settings for one test (as an owner:
+    require_verification is owner-only); the values they had are put back after it."""
+    before = http.get("/v1/admin/settings", headers=owner)
     assert before.status_code == 200, before.text
     original: dict[str, Any] = before.json()["settings"]
     changed: set[str] = set()
 
     def change(**values: Any) -> None:
-        response = http.patch("/v1/admin/settings", json={"changes": values}, headers=staff)
+        response = http.patch("/v1/admin/settings", json={"changes": values}, headers=owner)
         assert response.status_code == 200, response.text
         changed.update(values)
 
     yield change
     if changed:
         restored = http.patch(
-            "/v1/admin/settings", json={"changes": {name: original[name] for name in changed}}, headers=staff
+            "/v1/admin/settings", json={"changes": {name: original[name] for name in changed}}, headers=owner
         )
         assert restored.status_code == 200, restored.text
 

@@ -401,9 +401,11 @@ def report() -> Report:
 
 
 @pytest.fixture(scope="module")
-def shop(local_stack: Any, http: httpx.Client, staff: dict[str, str], report: Report) -> Iterator[Shop]:
+def shop(
+    local_stack: Any, http: httpx.Client, staff: dict[str, str], owner: dict[str, str], report: Report
+) -> Iterator[Shop]:
     """The shop in request mode with review requests on for the module (switched where they are
-    not, and put back after)."""
+    not, by an owner: review_requests is owner-only; and put back after)."""
     current = http.get("/v1/admin/settings", headers=staff)
     assert current.status_code == 200, current.text
     settings: dict[str, Any] = current.json()["settings"]
@@ -422,7 +424,7 @@ def shop(local_stack: Any, http: httpx.Client, staff: dict[str, str], report: Re
             or "https://reviews.example.com/e2e-effects",
         }
     if changes:
-        changed = http.patch("/v1/admin/settings", json={"changes": changes}, headers=staff)
+        changed = http.patch("/v1/admin/settings", json={"changes": changes}, headers=owner)
         assert changed.status_code == 200, changed.text
         report.write(f"shop: changed for these tests: {sorted(changes)}")
     try:
@@ -430,7 +432,7 @@ def shop(local_stack: Any, http: httpx.Client, staff: dict[str, str], report: Re
     finally:
         if changes:
             back = {key: settings[key] for key in changes}
-            restored = http.patch("/v1/admin/settings", json={"changes": back}, headers=staff)
+            restored = http.patch("/v1/admin/settings", json={"changes": back}, headers=owner)
             assert restored.status_code == 200, restored.text
 
 

@@ -85,13 +85,6 @@ def test_parameter_exists(template: Template, name: str) -> None:
     assert name in template["Parameters"]
 
 
-def test_waf_enabled_is_a_boolean_switch_off_by_default(template: Template) -> None:
-    waf = template["Parameters"]["WafEnabled"]
-    assert waf["AllowedValues"] == ["true", "false"]
-    assert waf["Default"] == "false"
-    assert template["Conditions"]["UseWaf"] == {"Fn::Equals": [{"Ref": "WafEnabled"}, "true"]}
-
-
 # --------------------------------------------------------------------------- functions
 def test_there_are_functions(template: Template) -> None:
     assert functions(template), "template.yaml declares no AWS::Serverless::Function"

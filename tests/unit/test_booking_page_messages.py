@@ -29,6 +29,7 @@ NOT_ON_THE_PAGE = {
     "flag_not_found": "staff flag routes only",
     "invalid_cursor": "staff lists only",
     "invalid_transition": "staff appointment actions only",
+    "owner_required": "staff settings only",
     "link_inactive": "the /c/, /s/ and /r/ link pages (HTML), not the API",
     "link_not_found": "the /c/, /s/ and /r/ link pages (HTML), not the API",
     "sign_in_not_configured": "the admin page only",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookbay.config import BaseConfig, ConfigError
+from bookbay.config import BaseConfig, ConfigError, SettingsApiConfig
 
 BASE = {"TABLE_NAME": "t", "SHOP_NAME": "Shop"}
 
@@ -51,3 +51,11 @@ def test_any_other_base_url_fails_the_cold_start(url: str) -> None:
 def test_without_a_base_url_the_cold_start_fails() -> None:
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         BaseConfig.from_env(BASE)
+
+
+def test_the_settings_function_needs_its_owner_group() -> None:
+    env = {**BASE, "PUBLIC_BASE_URL": "https://book.example.com", "STAFF_USER_POOL_ID": "us-east-1_Pool1"}
+    with pytest.raises(ConfigError, match="OWNER_GROUP"):
+        SettingsApiConfig.from_env(env)
+    config = SettingsApiConfig.from_env({**env, "OWNER_GROUP": "owner", "STAFF_GROUP": "staff"})
+    assert (config.owner_group, config.staff_group) == ("owner", "staff")

@@ -138,6 +138,13 @@ class AdminAppointmentsConfig(StaffApiConfig):
     """The staff appointments API (its changes' effects are outbox items: it schedules nothing)."""
 
 
+class SettingsApiConfig(StaffApiConfig):
+    """The staff settings API: members of OWNER_GROUP (the template's OwnerGroupName) may also
+    change the owner-only settings (``bookbay.services.settings.OWNER_ONLY``)."""
+
+    owner_group: str = Field(min_length=1)
+
+
 # ------------------------------------------------------------------------------ the admin page
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")  # a bare host: no scheme, path, port
 

@@ -168,6 +168,13 @@ class BookingNotAvailable(Forbidden):
     code = "booking_not_available"
 
 
+class OwnerRequired(Forbidden):
+    """A staff member outside the owner group named settings only owners may change (mail
+    routing, notification addresses, security); ``details`` name them. Nothing is changed."""
+
+    code = "owner_required"
+
+
 class TooManyRequests(DomainError):
     """A rate limit is reached (a 429); ``retry_after`` seconds until it may be tried again."""
 

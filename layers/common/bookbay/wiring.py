@@ -12,6 +12,7 @@ from bookbay.config import (
     BookingConfig,
     OutboxSenderConfig,
     ReviewSenderConfig,
+    SettingsApiConfig,
     StaffApiConfig,
     VerificationConfig,
 )
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the builders import what they build: a function loads only 
     from bookbay.services.econfirmation import MessageDeps
     from bookbay.services.outbox import OutboxDelivery
     from bookbay.services.review_requests import ReviewDeps, ReviewPageDeps
+    from bookbay.services.settings import SettingsDeps
     from bookbay.services.staff_actions import StaffDeps
     from bookbay.services.staff_sign_in import SignIn
     from bookbay.services.verification import VerificationDeps
@@ -192,11 +194,17 @@ def review_requests(config: ReviewSenderConfig) -> Callable[[str], ReviewDeps]:
     return deps_for
 
 
-def admin_settings(config: StaffApiConfig) -> CatalogRepository:
-    """The staff settings API: the catalog, which holds the settings (read fresh: no cache)."""
+def admin_settings(config: SettingsApiConfig) -> SettingsDeps:
+    """The staff settings API: the catalog, which holds the settings (read fresh: no cache), and
+    the audit trail their changes are written with."""
+    from bookbay.repositories.audit import AuditRepository
     from bookbay.repositories.catalog import CatalogRepository
+    from bookbay.services.settings import SettingsDeps
 
-    return CatalogRepository(config.table_name, config.region)
+    return SettingsDeps(
+        catalog=CatalogRepository(config.table_name, config.region),
+        audit=AuditRepository(config.table_name, config.region),
+    )
 
 
 def admin_review_requests(config: StaffApiConfig) -> ReviewRequestRepository:

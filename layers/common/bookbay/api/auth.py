@@ -116,6 +116,12 @@ def staff_actor(app: APIGatewayRestResolver) -> Actor:
     return Actor(kind="staff", sub=staff.sub, email=staff.email)
 
 
+def staff_in_group(app: APIGatewayRestResolver, group: str) -> bool:
+    """Whether the signed-in staff member (``require_staff``'s) is also in ``group`` (the owners)."""
+    staff: StaffIdentity = app.context["staff"]
+    return group in staff.groups
+
+
 def staff_only(group: str, *, issuer: str) -> Callable[[Handler], Handler]:
     """Decorates a staff function's ``lambda_handler``: 401 / 403 (as ``require_staff``) BEFORE the
     resolver runs, so someone who is not staff learns nothing about a route, not even how its body

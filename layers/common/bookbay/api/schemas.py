@@ -6,6 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.availability import AvailableSlot
 from bookbay.domain.booking import Appointment, AppointmentStatus
 from bookbay.domain.catalog import (
@@ -161,6 +162,19 @@ class BookingResponse(BaseModel):
 class SettingsResponse(BaseModel):
     settings: ShopSettings
     version: int = Field(description="Pass back as `version` in PATCH to avoid lost updates")
+    owner_only: list[str] = Field(
+        description="The settings only members of the owner group may change (mail routing, "
+        "notification addresses, security); anyone else naming one in a PATCH gets 403 `owner_required`"
+    )
+    owner: bool = Field(description="Whether you are in the owner group (may change `owner_only`)")
+
+
+class SettingsHistoryResponse(BaseModel):
+    history: list[AuditEntry] = Field(
+        description="Changes of the settings, newest first: who (`actor`: sub and e-mail), when, and "
+        "each changed field's value before and after"
+    )
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one")
 
 
 class SettingsPatch(BaseModel):

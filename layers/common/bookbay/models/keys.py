@@ -191,6 +191,11 @@ def audit_sk(utc_iso: str, entry_id: str) -> str:
     return f"{AUDIT_PREFIX}{utc_iso}#{entry_id}"
 
 
+# The settings' audit entries: a partition of their own, not PK=SHOP (the catalog is read with one
+# query of that partition, and the ops loader reports what in it the shop file does not hold).
+SETTINGS_HISTORY_PK = "SETTINGS"
+
+
 # ---------------------------------------------------------------- review requests
 REVIEW_REQUEST_SK = "REVIEW"
 REVIEW_STEP_PREFIX = "STEP#"

@@ -8,11 +8,14 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from bookbay.domain.audit import AuditEntry
 from bookbay.domain.catalog import Catalog, Location, Service, Shop, ShopSettings
 from bookbay.exceptions import ShopNotConfigured, StaleWrite
 from bookbay.models import keys
 from bookbay.models.catalog import LocationItem, ServiceItem, ShopItem
 from bookbay.models.table import BaseItem, bind_table
+from bookbay.repositories import audit
+from bookbay.repositories.transactions import LabelledTransaction, write_transaction
 
 
 class CatalogRepository:
@@ -63,17 +66,23 @@ class CatalogRepository:
         return catalog, version
 
     # ------------------------------------------------------------------ writes
-    def save_settings(self, shop: Shop, settings: ShopSettings, *, expected_version: int) -> int:
-        """Replace ``shop``'s settings if nobody changed the record since ``expected_version``."""
+    def save_settings(
+        self, shop: Shop, settings: ShopSettings, *, expected_version: int, entry: AuditEntry | None = None
+    ) -> int:
+        """Replace ``shop``'s settings if nobody changed the record since ``expected_version``,
+        with ``entry`` (who changed what) in the same transaction, under SETTINGS_HISTORY_PK:
+        both are written or neither (StaleWrite). The staff API always gives an entry; tests and
+        set-ups may leave it out."""
         changed = shop.model_copy(update={"settings": settings})
         item = ShopItem(keys.SHOP_PK, keys.SHOP_SK, body=_dump(changed))
         item.version = expected_version
-        try:
-            item.save()
-        except PutError as exc:
-            if _conditional_failure(exc):
-                raise StaleWrite("The settings changed meanwhile; read them again.") from exc
-            raise
+
+        def build(tx: LabelledTransaction) -> None:
+            tx.save(item, None, "settings")  # the version condition is the item's own
+            if entry is not None:
+                audit.add_to(tx, keys.SETTINGS_HISTORY_PK, entry)
+
+        write_transaction(build, lambda _: StaleWrite("The settings changed meanwhile; read them again."))
         self._cached = None
         return item.version or 0
 

@@ -83,6 +83,7 @@ const state = {
   customer: null,
   settings: null,
   settingsVersion: null,
+  settingsHistoryCursor: null,
 };
 
 // ------------------------------------------------------------------ the API
@@ -143,6 +144,8 @@ function messageFor(error) {
       return "Please sign in again.";
     case "forbidden":
       return "Your account may not use the staff pages. Ask the shop’s administrator to add you to the staff group.";
+    case "owner_required":
+      return "Only someone in the shop’s owner group may change the settings marked below. Nothing was saved.";
     case "validation_error":
       return "Please check the fields marked below.";
     case "concurrent_update":
@@ -527,7 +530,7 @@ async function localSignIn(event) {
   try {
     const answer = await api("POST", state.config.local_token_path, {
       auth: false,
-      body: { sub: `local-${email}`, email, groups: ["staff"] },
+      body: { sub: `local-${email}`, email, groups: $("local-owner").checked ? ["staff", "owner"] : ["staff"] },
     });
     saveSession(answer.token, answer.expires_in);
   } catch (error) {
@@ -1770,8 +1773,41 @@ async function loadSettings() {
   state.settings = answer.settings;
   state.settingsVersion = answer.version;
   fillSettings(answer.settings);
+  ownerOnly(answer.owner);
   $("settings-form").hidden = false;
   $("settings-version").textContent = `Version ${answer.version}.`;
+  await loadSettingsHistory();
+}
+
+// Owner-only settings (mail routing, addresses, security): disabled for staff outside the owner
+// group, with the hint saying why; the API refuses them anyway (403 owner_required).
+function ownerOnly(owner) {
+  for (const part of document.querySelectorAll("#settings-form [data-owner-only]")) {
+    for (const input of part.querySelectorAll("input, select, textarea")) input.disabled = !owner;
+  }
+  $("settings-owner-hint").hidden = Boolean(owner);
+}
+
+// Who changed the settings, newest first (GET /v1/admin/settings/history, 20 a page).
+async function loadSettingsHistory(more = false) {
+  const list = $("settings-history");
+  $("settings-history-error").replaceChildren();
+  let answer;
+  try {
+    answer = await api("GET", "/v1/admin/settings/history", {
+      query: { limit: 20, cursor: more ? state.settingsHistoryCursor : null },
+    });
+  } catch (error) {
+    if (error.status !== 401) showError("settings-history-error", error);
+    return;
+  }
+  $("settings-history-card").hidden = false;
+  const shown = more ? [...list.children] : [];
+  renderHistory(list, answer.history, null);
+  if (more && answer.history.length) list.prepend(...shown);
+  else if (more) list.replaceChildren(...shown);
+  state.settingsHistoryCursor = answer.next_cursor;
+  $("settings-history-more").hidden = !answer.next_cursor;
 }
 
 function fillSettings(settings) {
@@ -1858,8 +1894,10 @@ async function saveSettings(event) {
   state.settings = answer.settings;
   state.settingsVersion = answer.version;
   fillSettings(answer.settings);
+  ownerOnly(answer.owner);
   $("settings-version").textContent = `Version ${answer.version}.`;
   notice("settings-notice", `Saved: ${Object.keys(changes).join(", ").replace(/_/g, " ")}.`);
+  await loadSettingsHistory();
 }
 
 // ------------------------------------------------------------------ start
@@ -1946,6 +1984,7 @@ function bind() {
     notice("settings-notice", "");
     loadSettings();
   });
+  $("settings-history-more").addEventListener("click", () => loadSettingsHistory(true));
 }
 
 async function start() {
