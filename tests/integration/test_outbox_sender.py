@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import email
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -217,3 +218,78 @@ def test_a_sweep_run_ahead_of_time_never_takes_a_delivery_in_progress(outbox_app
     assert stored(stack, "msg-email-0010").status == "sending"  # still the first delivery's
     assert stored(stack, "msg-email-0011").status == "sent"  # due by then: the sweep sent it
     assert len(sent_emails()) == 1
+
+
+# ------------------------------------------------------------------------------ provider errors
+class _Lines(logging.Handler):
+    """Every record of the worker's logger, as its JSON formatter writes it."""
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.mark.parametrize(
+    ("channel", "method", "code", "provider_message", "recipient", "stored_error"),
+    [
+        (
+            "email",
+            "send_raw_email",
+            "MessageRejected",
+            "Address blacklisted: pat.customer@example.com",
+            "pat.customer@example.com",
+            "SES MessageRejected (HTTP 400)",
+        ),
+        (
+            "sms",
+            "publish",
+            "InvalidParameter",
+            "Invalid parameter: PhoneNumber Reason: +15125550123 is not valid to publish to",
+            "5125550123",
+            "SNS InvalidParameter (HTTP 400)",
+        ),
+    ],
+)
+def test_a_provider_error_is_logged_and_stored_by_its_code_never_its_text(
+    outbox_app: Any,
+    stack: Any,
+    capfd: pytest.CaptureFixture[str],
+    channel: str,
+    method: str,
+    code: str,
+    provider_message: str,
+    recipient: str,
+    stored_error: str,
+) -> None:
+    """SES and SNS name the recipient in their error messages (issue 14, item 7): the worker's log
+    lines and the outbox item's last_error keep the provider's code and HTTP status only."""
+    from botocore.stub import Stubber
+
+    sender = outbox_app.deps.email if channel == "email" else outbox_app.deps.sms
+    message_id = f"msg-{channel}-0020"
+    enqueue(stack, message_id, channel=channel)
+    lines = _Lines(outbox_app.logger.registered_formatter)
+    outbox_app.logger.addHandler(lines)
+    try:
+        with Stubber(sender._client) as stubber:
+            stubber.add_client_error(
+                method, service_error_code=code, service_message=provider_message, http_status_code=400
+            )
+            answer = outbox_app.lambda_handler(stream_event(message_id), FakeLambdaContext())
+    finally:
+        outbox_app.logger.removeHandler(lines)
+    assert answer == {"batchItemFailures": []}  # recorded, retry scheduled
+    item = stored(stack, message_id)
+    assert (item.status, item.attempts, item.last_error) == ("pending", 1, stored_error)
+
+    captured = capfd.readouterr()
+    log = "\n".join([*lines.lines, captured.out, captured.err])
+    (failed,) = [json.loads(line) for line in lines.lines if "outbox delivery failed" in line]
+    assert (failed["error"], failed["provider_status"], failed["message_id"]) == (code, 400, message_id)
+    assert recipient not in log
+    assert provider_message.split(":", maxsplit=1)[0] not in log  # none of the provider's text
+    assert sent_emails() == [] and sent_sms() == []

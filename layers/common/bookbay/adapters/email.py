@@ -10,7 +10,33 @@ from typing import Any, Protocol
 
 
 class DeliveryError(Exception):
-    """The provider did not accept the message; retry later."""
+    """The provider did not accept the message; retry later.
+
+    It carries the provider's error code (``code``: an AWS error code such as MessageRejected or
+    Throttling, or the exception's type when there is no answer) and HTTP status (``status``), and
+    never the provider's message: SES and SNS name the recipient in it ("Address blacklisted:
+    pat@example.com", "Invalid parameter: PhoneNumber Reason: +1512..."), and this error is logged
+    and stored on the outbox item. ``str()`` is ``"<provider> <code>[ (HTTP <status>)]"``."""
+
+    def __init__(self, provider: str, code: str, status: int | None = None) -> None:
+        self.provider = provider
+        self.code = code
+        self.status = status
+        super().__init__(f"{provider} {code}" + (f" (HTTP {status})" if status else ""))
+
+    @classmethod
+    def of(cls, provider: str, exc: Exception) -> DeliveryError:
+        """The DeliveryError of a botocore ClientError / BotoCoreError: its code and status only."""
+        response = getattr(exc, "response", None)
+        error = response.get("Error") if isinstance(response, dict) else None
+        code = error.get("Code") if isinstance(error, dict) else None
+        metadata = response.get("ResponseMetadata") if isinstance(response, dict) else None
+        status = metadata.get("HTTPStatusCode") if isinstance(metadata, dict) else None
+        return cls(
+            provider,
+            str(code) if code else type(exc).__name__,
+            status if isinstance(status, int) and not isinstance(status, bool) else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -62,7 +88,7 @@ class SesEmailSender:
                 Source=self._sender, Destinations=[email.to], RawMessage={"Data": raw}
             )
         except (ClientError, BotoCoreError) as exc:
-            raise DeliveryError(f"SES: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError.of("SES", exc) from None  # the cause's text names the recipient
         return str(response["MessageId"])
 
 
@@ -75,6 +101,6 @@ class InMemoryEmailSender:
 
     def send(self, email: Email) -> str:
         if self.fail:
-            raise DeliveryError("fake e-mail provider is down")
+            raise DeliveryError("fake-ses", "ServiceUnavailable", 503)
         self.sent.append(email)
         return f"fake-email-{len(self.sent)}"

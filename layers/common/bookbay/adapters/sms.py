@@ -41,7 +41,7 @@ class SnsSmsSender:
                 PhoneNumber=sms.to, Message=sms.text, MessageAttributes=self._attributes
             )
         except (ClientError, BotoCoreError) as exc:
-            raise DeliveryError(f"SNS: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError.of("SNS", exc) from None  # the cause's text names the recipient
         return str(response["MessageId"])
 
 
@@ -52,6 +52,6 @@ class InMemorySmsSender:
 
     def send(self, sms: Sms) -> str:
         if self.fail:
-            raise DeliveryError("fake SMS provider is down")
+            raise DeliveryError("fake-sns", "ServiceUnavailable", 503)
         self.sent.append(sms)
         return f"fake-sms-{len(self.sent)}"

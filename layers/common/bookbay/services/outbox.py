@@ -62,12 +62,15 @@ class OutboxDelivery:
         try:
             provider_id = self._send(message)
         except DeliveryError as exc:
+            # The provider's code and status only (its message names the recipient): logged, and
+            # kept as the item's last_error ("SES MessageRejected (HTTP 400)").
+            failure = {"error": exc.code, "provider": exc.provider, "provider_status": exc.status}
             attempts = claimed.attempts + 1
             retry_at = now + next_attempt_delay(attempts)
             if not self.repo.release(claimed, str(exc), retry_at):
                 logger.error(
                     "outbox message given up",
-                    extra={"message_id": message_id, "attempts": attempts, "error": str(exc)},
+                    extra={"message_id": message_id, "attempts": attempts, **failure},
                 )
                 return "failed"
             self._wake_up(RETRY_EVENT_KEY, message_id, attempts, retry_at, retry_target_arn)
@@ -77,7 +80,7 @@ class OutboxDelivery:
                     "message_id": message_id,
                     "attempts": attempts,
                     "retry_at": retry_at.isoformat(),
-                    "error": str(exc),
+                    **failure,
                 },
             )
             return "retry_scheduled"
