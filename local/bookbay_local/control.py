@@ -86,8 +86,10 @@ class ControlSurface:
         if handler is None:
             response = error_response(405, "method_not_allowed", f"{path} accepts {', '.join(methods)}.")
             response.headers.append(("Allow", ", ".join(methods)))
-            return response
-        return handler(request)
+        else:
+            response = handler(request)
+        response.route = path  # one of the routes above: the access log names it
+        return response
 
     # ------------------------------------------------------------------ routes
     def _list_messages(self, _: HttpRequest) -> HttpResponse:

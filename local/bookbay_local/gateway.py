@@ -222,6 +222,11 @@ class LocalGateway:
         found = match_route(self.config.routes, request.method, request.path)
         if found is None:
             return self.gateway_response(None, "MISSING_AUTHENTICATION_TOKEN", request_id)
+        response = self._dispatch(request, found, request_id)
+        response.route = found.route.resource  # for the access log, as $context.resourcePath
+        return response
+
+    def _dispatch(self, request: HttpRequest, found: Match, request_id: str) -> HttpResponse:
         route = found.route
         api = self.config.apis[route.api_id]
         if len(request.body) > MAX_BODY_BYTES:
@@ -423,6 +428,9 @@ def proxy_response(result: Any) -> HttpResponse | None:
 
 
 def access_line(request: HttpRequest, response: HttpResponse, started: float) -> str:
+    """The access log's line: the method and the route's template (``GET /c/{token}``, as API
+    Gateway's ``$context.resourcePath``), never the path as sent (link tokens are path segments)
+    nor the query string (``/book?src=<token>``); ``(no route)`` when none matched."""
     elapsed = (time.monotonic() - started) * 1000
     served = f"({response.served_by}, {elapsed:.0f} ms)"
-    return f"[gateway] {request.method} {request.path} -> {response.status} {served}"
+    return f"[gateway] {request.method} {response.route or '(no route)'} -> {response.status} {served}"

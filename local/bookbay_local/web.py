@@ -36,6 +36,9 @@ class HttpResponse:
     body: bytes = b""
     # Who answered, for the access log: a function's logical id, "gateway" or "local".
     served_by: str = "gateway"
+    # What the access log names as the path: the route's template (/c/{token}), never the path as
+    # sent (it holds link tokens); None when no route matched.
+    route: str | None = None
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)

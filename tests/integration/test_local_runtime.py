@@ -4,6 +4,7 @@ template, the gateway's events, the stream reader, the scheduler and the message
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import threading
@@ -22,10 +23,11 @@ from bookbay_local.auth import AUDIENCE, ISSUER, TokenIssuer
 from bookbay_local.functions import FunctionError, FunctionRegistry, FunctionSpec
 from bookbay_local.gateway import LocalGateway, read_api
 from bookbay_local.intrinsics import Resolver
+from bookbay_local.server import LocalHttpServer
 from bookbay_local.stack import LocalStack
 from bookbay_local.streams import StreamMapping, StreamReader, mappings_from_template
 from bookbay_local.template import load_template
-from bookbay_local.web import HttpRequest
+from bookbay_local.web import HttpRequest, HttpResponse
 
 pytestmark = pytest.mark.integration
 
@@ -279,6 +281,39 @@ def echo(stack: LocalStack) -> LocalGateway:
     for logical_id in TEMPLATE.resources_of_type("AWS::Serverless::Function"):
         registry.register(logical_id, handler)
     return LocalGateway(read_api(stack.resolver), registry, stack.tokens)
+
+
+def test_the_access_log_names_each_route_by_its_template_never_a_token(echo: LocalGateway) -> None:
+    """Link tokens are path segments (/c/<token>, /s/<token>) and query values (/book?src=<token>):
+    the stack's access log names the route template, as API Gateway's $context.resourcePath, and
+    leaves the query string out (issue 14, item 7)."""
+    token, staff_token, source_token = (
+        "Ck9dT0kEN-customer-0123456789",
+        "Sx7fT0kEN-staff-987654",
+        "SRCt0ken42abc",
+    )
+    log = io.StringIO()
+    server = LocalHttpServer("127.0.0.1", 0, log=log)
+    server.attach(echo, lambda request: HttpResponse(404, served_by="local"))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=20) as client:
+            assert client.get(f"/c/{token}", params={"utm": source_token}).status_code == 200
+            client.post(f"/s/{staff_token}/confirm")
+            client.get("/book", params={"src": source_token})
+            assert client.get(f"/no/such/route/{token}").status_code == 404
+    finally:
+        server.stop()
+    lines = log.getvalue().splitlines()
+    assert [line.split(" -> ")[0] for line in lines] == [
+        "[gateway] GET /c/{token}",
+        "[gateway] POST /s/{token}/confirm",
+        "[gateway] GET /book",
+        "[gateway] GET (no route)",
+    ]
+    assert lines[0].endswith("(CustomerLinksFunction, " + lines[0].rsplit(", ", 1)[1])
+    for secret in (token, staff_token, source_token, "utm", "src="):
+        assert secret not in log.getvalue()
 
 
 def test_a_request_becomes_a_rest_proxy_event(echo: LocalGateway) -> None:
