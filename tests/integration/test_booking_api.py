@@ -19,7 +19,6 @@ from bookbay.domain.booking import CustomerSummary
 from bookbay.domain.ids import hash_token, stable_id
 from bookbay.models import keys
 from bookbay.models.booking import SlotItem
-from bookbay.models.customers import CustomerLookupItem
 from bookbay.repositories.booking import BookingRepository, CustomerLookup
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services import booking
@@ -446,23 +445,8 @@ def test_a_shop_requiring_verification_answers_401_and_changes_nothing(seeded: S
     assert table(seeded) == before
 
 
-def test_a_do_not_service_customer_is_refused_politely(seeded: Stack, post: Post) -> None:
-    summary = CustomerSummary(
-        customer_id="c-dns",
-        first_name="Dana",
-        last_name="Rivera",
-        phone=PHONE,
-        email=None,
-        do_not_service=True,
-    )
-    CustomerLookupItem(
-        keys.phone_pk(PHONE), keys.PHONE_SK, customer_id="c-dns", summary=summary.model_dump(mode="json")
-    ).save()
-    before = table(seeded)
-    error = error_of(post(body()), 403, "booking_not_available")
-    assert "call Austin Downtown at +1 512-555-0100" in error["message"]
-    assert error["phone"] == "+15125550100"
-    assert table(seeded) == before
+# Do Not Service (told only to a verified booker; anyone else's booking is a request for staff
+# to review, answered like anyone's): tests/integration/test_do_not_service_booking.py
 
 
 # ------------------------------------------------------------------------------ idempotency

@@ -415,14 +415,32 @@ def test_a_known_email_of_the_same_customer_is_not_proposed_again(h: Harness) ->
     assert h.plan.new_lookups == () and h.plan.proposed_changes == ()
 
 
-def test_do_not_service_customers_get_a_polite_refusal_and_nothing_is_written(h: Harness) -> None:
-    h.store.remember(known(do_not_service=True))
-    with pytest.raises(BookingNotAvailable) as refused:
-        h.book(booking())
-    assert refused.value.code == "booking_not_available"
-    assert "+1 512-555-0100" in refused.value.message and "Rivera" not in refused.value.message
-    assert refused.value.extra["phone"] == "+15125550100"
-    assert h.store.plans == []
+@pytest.mark.parametrize("mode", ["request", "instant"])
+@pytest.mark.parametrize("recognized_by", ["phone", "email"])
+def test_an_unverified_booking_on_a_do_not_service_customer_is_a_request_for_staff(
+    mode: str, recognized_by: str
+) -> None:
+    # Given a Do Not Service customer, found by the typed phone (or, another phone typed, the e-mail)
+    h = Harness(demo_catalog(booking_mode=mode))
+    h.store.remember(
+        known(do_not_service=True), phone=recognized_by == "phone", email=recognized_by == "email"
+    )
+    typed = {"first_name": "Dana", "last_name": "Rivera", "phone": "+15125550177", "email": EMAIL}
+    # When someone books with it without a verification
+    result = h.book(booking() if recognized_by == "phone" else booking(customer=typed))
+    # Then it is booked on that customer as a request for staff to review, in instant mode too
+    appointment = h.plan.appointment
+    assert appointment.customer_id == "customer-1"
+    assert (appointment.status, appointment.do_not_service) == ("requested", True)
+    assert h.plan.effects == ()  # a request: no reminder until staff confirm
+    assert [call["appointment"].status for call in h.messages.calls] == ["requested"]
+    assert result.warnings == ("do_not_service",)  # for staff: the public answer never says it
+
+
+def test_an_unknown_booker_is_not_marked_do_not_service(h: Harness) -> None:
+    h.book(booking())
+    assert (h.plan.appointment.status, h.plan.appointment.do_not_service) == ("requested", False)
+    assert h.plan.new_profile is not None
 
 
 def test_a_saved_vehicle_is_used_as_it_is_and_not_written_again(h: Harness) -> None:
@@ -834,9 +852,13 @@ def test_takeover_leaves_known_phones_and_new_addresses_alone() -> None:
     assert h.plan.new_profile is not None and h.plan.appointment.takeover is None
 
 
-def test_takeover_onto_a_do_not_service_customer_is_refused() -> None:
-    h = Harness(demo_catalog(takeover_enabled=True))
+def test_takeover_onto_a_do_not_service_customer_is_a_request_for_staff() -> None:
+    # The booker is never the address's customer, verified or not: they are not told of the mark
+    h = Harness(demo_catalog(takeover_enabled=True, booking_mode="instant"))
     location_on_file(h, do_not_service=True)
-    with pytest.raises(BookingNotAvailable):
-        h.book(booking(customer=STRANGER, appointment_type="at_home", address=SAME_PLACE))
-    assert h.store.plans == []
+    for token in (None, h.token(STRANGER["phone"])):
+        h.book(booking(customer=STRANGER, appointment_type="at_home", address=SAME_PLACE), token=token)
+        appointment = h.plan.appointment
+        assert appointment.customer_id == "customer-1" and appointment.takeover is not None
+        assert (appointment.status, appointment.do_not_service) == ("requested", True)
+    assert len(h.store.plans) == 2

@@ -94,7 +94,8 @@ class AppointmentResponse(BaseModel):
     sent: SentOut | None = Field(default=None, description="send-confirmation: what went out")
     warnings: list[str] = Field(
         default_factory=list,
-        description="For staff: `do_not_service` when a manual booking is for a Do Not Service customer",
+        description="For staff: `do_not_service` when the appointment is for a customer marked Do Not "
+        "Service when it was booked (a phone booking staff entered, or an online request taken for review)",
     )
 
     @classmethod

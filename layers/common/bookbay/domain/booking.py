@@ -195,6 +195,12 @@ class Appointment(BaseModel):
         "matched (a match informs staff; the booking stands)",
     )
     flagged: bool = Field(default=False, description="It matched a flag: flag_matches is not empty")
+    do_not_service: bool = Field(
+        default=False,
+        description="Its customer was marked Do Not Service when it was booked: booked online without "
+        "a verification, a request for staff to review (never confirmed by itself); entered by staff, "
+        "booked with their warning",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

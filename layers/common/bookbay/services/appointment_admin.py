@@ -240,6 +240,8 @@ def _with_parts(
         customer=parts.customer,
         history=deps.audit.appointment_history(appointment.id) if history else None,
         sent=sent,
+        # Staff see the mark on every read and action of it (a confirm is theirs to decide)
+        warnings=(booking.DO_NOT_SERVICE_WARNING,) if appointment.do_not_service else (),
     )
 
 

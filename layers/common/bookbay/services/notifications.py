@@ -305,6 +305,8 @@ def _store_message(
     catalog: Catalog, details: AppointmentDetails, *, staff_url: str, now: datetime
 ) -> OutboundMessage:
     headline = "Appointment request" if details.appointment.status == "requested" else "New appointment"
+    if details.appointment.do_not_service:  # the store sees the mark first thing (never the customer)
+        headline += " (Do Not Service)"
     return _store_email(catalog, details, headline, "email/store", staff_url=staff_url, now=now)
 
 

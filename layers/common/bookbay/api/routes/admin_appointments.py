@@ -51,7 +51,8 @@ def register(
         "today; default today and the next 13): at `location_id` in its zone, else the whole shop's "
         "in the shop's zone. Filters: "
         "`status` (comma-separated), `flagged` (true: only those that matched a flag). Each comes with "
-        "its customer, vehicle, address, notes, source, `flag_matches` and `takeover`. Pass the answer's "
+        "its customer, vehicle, address, notes, source, `flag_matches`, `takeover` and `do_not_service` (its "
+        "customer was marked Do Not Service when it was booked). Pass the answer's "
         "`next_cursor` as `cursor` for the next page.",
         tags=["admin"],
         security=STAFF_SECURITY,
@@ -148,7 +149,9 @@ def register(
         "/v1/admin/appointments/<appointment_id>/<action>",
         summary="Act on an appointment",
         description="`confirm` (requested or reschedule requested; sends the e-confirmation and "
-        "schedules the reminder), `check-in` (while it holds its time; ends the customer link and the "
+        "schedules the reminder; an appointment marked `do_not_service`, an online request of a Do Not "
+        "Service customer taken for review, is confirmed as staff decide, answered with `warnings: "
+        '["do_not_service"]`), `check-in` (while it holds its time; ends the customer link and the '
         "reminder), `complete` (checked in; starts the review requests), `cancel` (while it holds its "
         "time; frees it, e-mails the customer unless `notify` is false), `no-show` (once its time has "
         "come), `send-confirmation` (confirmed and upcoming; by `channel` or the preferred one). From "

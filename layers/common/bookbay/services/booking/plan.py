@@ -52,8 +52,11 @@ def make_plan(
     flag_matches, flag_checks = flags.match(lookup.flags, flags.person_keys(contact, canonical))
 
     duration = timedelta(minutes=offer.service.duration_minutes)
-    # Staff on the phone with the customer book a confirmed time.
-    instant = staff is not None or offer.catalog.shop.settings.booking_mode == "instant"
+    # Staff on the phone with the customer book a confirmed time. Online, a Do Not Service customer
+    # reaches here only unverified (recognition refused the verified one): their booking is a request
+    # for staff to review, even in instant mode, answered like anyone's request.
+    review = customer.do_not_service and staff is None
+    instant = staff is not None or (offer.catalog.shop.settings.booking_mode == "instant" and not review)
     rule = lifecycle.check(
         "book" if instant else "request", lifecycle.NEW, "staff" if staff else "customer", start=None, now=now
     )
@@ -80,6 +83,7 @@ def make_plan(
         created_at=now,
         updated_at=now,
         flag_matches=flag_matches,
+        do_not_service=customer.do_not_service,
     )
     manage_url, manage_link = new_link(base_url, "customer", appointment.id, appointment.end)
     staff_url, staff_link = new_link(base_url, "staff", appointment.id, appointment.end)

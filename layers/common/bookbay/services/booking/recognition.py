@@ -58,7 +58,12 @@ def recognize(
 ) -> Booker:
     """Recognize the customer: the verified one; else (no token) the owner of the typed phone, then
     e-mail; else, takeover on, the owner of the typed at-home address; else a new customer.
-    A Do Not Service customer is refused online; ``staff`` book them (the result warns)."""
+
+    Do Not Service is said only to whom it concerns: a booker verified as that customer is refused
+    (403). Anyone else who lands on such a customer (an unverified booker recognized by the typed
+    phone or e-mail, a takeover of their address) is answered like any booker; the plan makes it a
+    request for staff to review, with the mark (``plan.make_plan``). ``staff`` book them (the
+    result warns)."""
     existing: CustomerSummary | None
     if identity is None:
         existing = lookup.customer
@@ -71,7 +76,7 @@ def recognize(
     via = identity.via if identity else None
 
     if existing is not None:
-        if not staff:
+        if identity is not None and not staff:  # the booker proved to be this customer
             refuse_do_not_service(existing, offer)
         contact = request.customer or _contact_on_file(existing)
         return Booker(
@@ -88,9 +93,7 @@ def recognize(
     owner = lookup.address_owner
     if owner is not None and offer.catalog.shop.settings.takeover_enabled:
         location_customer = booking_repo.customer_summary(owner.customer_id)
-        if location_customer is not None:
-            if not staff:
-                refuse_do_not_service(location_customer, offer)
+        if location_customer is not None:  # never the booker: Do Not Service is not said to them
             return Booker(
                 contact=contact,
                 customer=location_customer,

@@ -735,6 +735,24 @@ function flagBox(appointment) {
   );
 }
 
+// The customer was marked Do Not Service when it was booked (online: a request taken for review).
+function dnsBox(appointment) {
+  if (!appointment.do_not_service) return null;
+  const waiting = ["requested", "reschedule_requested"].includes(appointment.status);
+  return el(
+    "div",
+    { className: "warning dns-box" },
+    el(
+      "p",
+      {},
+      el("strong", {}, "⚠ Do Not Service. "),
+      waiting
+        ? "This customer is marked Do Not Service. The request was taken for you to review and is not confirmed; the booker was not told of the mark. Confirm it only if a manager agreed."
+        : "This customer is marked Do Not Service; check with a manager before keeping it.",
+    ),
+  );
+}
+
 function notesBox(appointment) {
   if (!appointment.staff_notes && !appointment.takeover) return null;
   const label = appointment.takeover ? "Potential site takeover" : "Staff notes";
@@ -765,6 +783,7 @@ function appointmentCard(a) {
       { className: "appt-time-col" },
       el("p", { className: "appt-time" }, timeText(a.start, a.location_id)),
       el("span", { className: `badge badge-${a.status}` }, STATUS[a.status] || a.status),
+      a.do_not_service ? el("span", { className: "badge badge-dns" }, "Do Not Service") : null,
     ),
     el(
       "h4",
@@ -799,6 +818,7 @@ async function openAppointment(id, { keepMessages = false } = {}) {
   }
   $("send-form").hidden = true;
   $("cancel-form").hidden = true;
+  $("dns-confirm").hidden = true;
   try {
     const answer = await api("GET", `/v1/admin/appointments/${id}`);
     state.appointment = answer.appointment;
@@ -829,7 +849,7 @@ function renderAppointment() {
   const loc = locationById(a.location_id);
   $("appointment-heading").textContent = `${personName(a.customer)} · ${whenText(a.start, a.location_id)}`;
   document.title = `${personName(a.customer)} · Staff${state.shop ? ` · ${state.shop.name}` : ""}`;
-  $("appointment-takeover").replaceChildren(...[notesBox(a)].filter(Boolean));
+  $("appointment-takeover").replaceChildren(...[dnsBox(a), notesBox(a)].filter(Boolean));
   $("appointment-summary").replaceChildren(
     ...dlRows([
       ["Status", el("span", { className: `badge badge-${a.status}` }, STATUS[a.status] || a.status)],
@@ -1009,6 +1029,15 @@ function actionClicked(event) {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const action = button.dataset.action;
+  $("dns-confirm").hidden = true;
+  if (action === "confirm" && state.appointment && state.appointment.do_not_service) {
+    // Staff confirm a Do Not Service request only on purpose: a second, explicit step.
+    $("send-form").hidden = true;
+    $("cancel-form").hidden = true;
+    $("dns-confirm").hidden = false;
+    $("dns-confirm-yes").focus();
+    return;
+  }
   if (action === "cancel") {
     $("send-form").hidden = true;
     $("cancel-form").hidden = false;
@@ -1949,6 +1978,14 @@ function bind() {
   $("cancel-close").addEventListener("click", () => {
     $("cancel-form").hidden = true;
     $("action-cancel").focus();
+  });
+  $("dns-confirm-yes").addEventListener("click", () => {
+    $("dns-confirm").hidden = true;
+    runAction("confirm", {}, $("action-confirm"));
+  });
+  $("dns-confirm-no").addEventListener("click", () => {
+    $("dns-confirm").hidden = true;
+    $("action-confirm").focus();
   });
   $("send-form").addEventListener("submit", sendSubmit);
   $("send-close").addEventListener("click", () => {
