@@ -177,6 +177,29 @@ def test_an_anonymous_booking_is_not_replayed_to_a_verified_caller(
     assert response_json(post_to(container(2), body(), "caller-key-0002")) == first
 
 
+def test_a_verified_booking_is_not_replayed_without_a_token_or_with_another_destinations(
+    seeded: Stack, container: Callable[[int], ModuleType], verification: ModuleType
+) -> None:
+    # Where bookings without a code are taken, Dana verifies her phone and books with a key
+    set_settings(seeded, require_verification=False)
+    app = container(1)
+    first = created(post_to(app, body(), "caller-key-0003", token_for(seeded, verification, "sms", PHONE)))
+
+    # The same key and body without a token is an anonymous caller: a booking of its own
+    anonymous = created(post_to(container(2), body(), "caller-key-0003"))
+    assert anonymous["appointment"]["id"] != first["appointment"]["id"]
+    assert anonymous["manage_url"] != first["manage_url"]
+    # With a token for another phone: refused as that caller's own booking (not their contact)
+    other = post_to(app, body(), "caller-key-0003", token_for(seeded, verification, "sms", OTHER_PHONE))
+    assert other["statusCode"] == 422 and first["manage_url"] not in other["body"]
+    # Dana's own replay (the same phone verified again) is still the first answer
+    (dana,) = of_kind(table(seeded), "Customer")
+    fresh = app.deps.tokens.issue(PHONE, "sms", body_of(dana)["id"], NOW + timedelta(minutes=2))
+    again = post_to(container(2), body(), "caller-key-0003", fresh)
+    assert again["statusCode"] == 201 and response_json(again) == first
+    assert len(of_kind(table(seeded), "Appointment")) == 2
+
+
 def test_a_bad_token_is_refused_before_any_record_is_written(
     seeded: Stack, container: Callable[[int], ModuleType], verification: ModuleType
 ) -> None:
