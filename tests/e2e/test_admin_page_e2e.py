@@ -703,7 +703,7 @@ def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
     http: httpx.Client, staff: dict[str, str], owner: dict[str, str], local_stack: Any, phone: Tab
 ) -> None:
     # Given the takeover setting on, and an address on file for one customer
-    owner = new_person(http, staff, "Mia", f"Lopez{uuid.uuid4().hex[:4]}")
+    on_file = new_person(http, staff, "Mia", f"Lopez{uuid.uuid4().hex[:4]}")
     newcomer = new_person(http, staff, "Ray", f"Cole{uuid.uuid4().hex[:4]}")
     address = {
         "line1": f"{RNG.randint(10000, 99999)} Duval Street",
@@ -719,7 +719,7 @@ def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
         == 200
     )
     try:
-        first = book_at_home(http, owner, address)
+        first = book_at_home(http, on_file, address)
         # When someone whose phone is not on file books at that address
         second = book_at_home(http, newcomer, address)
     finally:
@@ -729,8 +729,8 @@ def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
         assert restore.status_code == 200, restore.text
     stored = read(http, staff, f"/v1/admin/appointments/{second['id']}")["appointment"]
     assert stored["takeover"] is not None and "POTENTIAL SITE TAKEOVER" in stored["staff_notes"]
-    owner_id = read(http, staff, f"/v1/admin/appointments/{first['id']}")["appointment"]["customer"]["id"]
-    assert stored["customer"]["id"] == owner_id
+    on_file_id = read(http, staff, f"/v1/admin/appointments/{first['id']}")["appointment"]["customer"]["id"]
+    assert stored["customer"]["id"] == on_file_id
 
     # Then staff see the takeover note highlighted and labelled in the list
     page = phone.page
@@ -751,16 +751,17 @@ def test_a_takeover_note_is_highlighted_and_the_customer_edited_from_the_page(
 
     # And they find the customer on file by phone and change how they are told
     page.get_by_role("link", name="Customers").click()
-    page.fill("#customer-q", owner.phone)
+    page.fill("#customer-q", on_file.phone)
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#customers-summary")).to_have_text("1 customer found by phone.")
-    page.locator("#customer-list").get_by_role("link", name=f"{owner.first_name} {owner.last_name}").click()
-    expect(page.locator("#customer-heading")).to_have_text(f"{owner.first_name} {owner.last_name}")
+    name = f"{on_file.first_name} {on_file.last_name}"
+    page.locator("#customer-list").get_by_role("link", name=name).click()
+    expect(page.locator("#customer-heading")).to_have_text(name)
     expect(page.locator("#customer-summary")).to_contain_text(address["line1"])
     page.select_option("#cu-channel", "sms")
     page.get_by_role("button", name="Save customer").click()
     expect(page.locator("#customer-notice")).to_have_text("Customer saved.")
-    customer = read(http, staff, f"/v1/admin/customers/{owner_id}")["customer"]
+    customer = read(http, staff, f"/v1/admin/customers/{on_file_id}")["customer"]
     assert customer["preferred_channel"] == "sms"
     phone.assert_clean()
 
