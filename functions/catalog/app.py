@@ -3,6 +3,9 @@ the routes are in ``bookbay.api.routes.catalog``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,8 +19,9 @@ from bookbay.observability import logger, metrics, tracer
 
 config = BaseConfig.from_env()
 deps = wiring.catalog(config)
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
 app = make_resolver()
-catalog.register(app, deps)
+catalog.register(app, deps, now=lambda: clock())  # noqa: PLW0108 - clock read per call (tests set it)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,16 +1,23 @@
-"""Verification codes and tokens: generation, HMAC storage form, limit arithmetic, token signing."""
+"""Verification codes and tokens: HOTP challenges, destinations, sliding-window arithmetic, token
+signing."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import random
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import jwt
+import pyotp
 import pytest
 
 from bookbay.domain import verification as v
 from bookbay.domain.addresses import masked_street
 from bookbay.domain.catalog import Address, ShopSettings
+from bookbay.domain.rate_windows import Limit, Window, micros
 from bookbay.exceptions import ChannelNotOffered, InvalidVerificationToken, ValidationFailed
 from bookbay.services.verification_tokens import VerificationTokens
 
@@ -19,23 +26,45 @@ NOW = datetime(2026, 11, 23, 15, 4, 30, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- codes
-def test_codes_are_six_digits_from_secrets_with_leading_zeros_kept() -> None:
-    with mock.patch("bookbay.domain.verification.secrets.randbelow", return_value=42) as randbelow:
-        assert v.new_code() == "000042"
-    randbelow.assert_called_once_with(1_000_000)
-    codes = {v.new_code() for _ in range(200)}
-    assert all(len(c) == 6 and c.isdigit() for c in codes) and len(codes) > 150
+KEY = v.derive_key(SECRET, "verification-code")
+NONCE = bytes(range(16))
 
 
-def test_the_stored_form_is_an_hmac_bound_to_key_destination_and_code() -> None:
-    key = v.derive_key(SECRET, "verification-code")
-    stored = v.code_digest(key, "+15125550100", "123456")
-    assert "123456" not in stored and len(stored) == 64
-    assert v.code_matches(key, "+15125550100", "123456", stored)
-    assert not v.code_matches(key, "+15125550100", "123457", stored)
-    assert not v.code_matches(key, "+15125550101", "123456", stored)
-    assert not v.code_matches(v.derive_key(b"other", "verification-code"), "+15125550100", "123456", stored)
+def test_a_code_is_the_rfc_4226_hotp_of_the_challenges_key_and_counter() -> None:
+    # pyotp's HOTP as RFC 4226 specifies it: its appendix D test values, for the key it gives
+    with mock.patch("bookbay.domain.verification.challenge_key", return_value=b"12345678901234567890"):
+        assert [v.challenge_code(KEY, "+15125550100", NONCE, n) for n in range(3)] == [
+            "755224",
+            "287082",
+            "359152",
+        ]
+    # and the challenge's key is HMAC-SHA256 of the code key over the destination and the nonce
+    key = hmac.new(KEY, b"hotp\0+15125550100\0" + NONCE, hashlib.sha256).digest()
+    assert v.challenge_key(KEY, "+15125550100", NONCE) == key
+    expected = pyotp.HOTP(base64.b32encode(key).decode(), digits=6).at(7)
+    assert v.challenge_code(KEY, "+15125550100", NONCE, 7) == expected
+
+
+def test_a_code_matches_only_its_own_challenge() -> None:
+    code = v.challenge_code(KEY, "+15125550100", NONCE, 3)
+    assert len(code) == 6 and code.isdigit()
+    assert v.code_matches(KEY, "+15125550100", NONCE, 3, code)
+    assert not v.code_matches(KEY, "+15125550100", NONCE, 3, f"{(int(code) + 1) % 10**6:06d}")
+    assert not v.code_matches(KEY, "+15125550100", NONCE, 4, code)
+    assert not v.code_matches(KEY, "+15125550101", NONCE, 3, code)
+    assert not v.code_matches(KEY, "+15125550100", bytes(16), 3, code)
+    assert not v.code_matches(v.derive_key(b"other", "verification-code"), "+15125550100", NONCE, 3, code)
     assert v.derive_key(SECRET, "verification-code") != v.derive_key(SECRET, "verification-token")
+
+
+def test_codes_come_from_random_nonces_with_leading_zeros_kept() -> None:
+    nonces = {v.new_nonce() for _ in range(200)}
+    assert len(nonces) == 200 and {len(n) for n in nonces} == {16}
+    codes = {v.challenge_code(KEY, "+15125550100", n, 1) for n in nonces}
+    assert all(len(c) == 6 and c.isdigit() for c in codes) and len(codes) > 190
+    with mock.patch("bookbay.domain.verification.secrets.token_bytes", return_value=NONCE) as drawn:
+        assert v.new_nonce() == NONCE
+    drawn.assert_called_once_with(16)
 
 
 def test_a_destination_is_keyed_by_its_hmac_never_itself() -> None:
@@ -73,15 +102,89 @@ def test_the_message_names_the_code_the_shop_and_the_expiry() -> None:
 
 
 # ---------------------------------------------------------------- limit arithmetic
-def test_fixed_windows_are_aligned_and_say_how_long_is_left() -> None:
-    window = v.window_of(NOW, v.SEND_WINDOW)
-    assert window.start == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-    assert window.end == datetime(2026, 11, 23, 15, 10, tzinfo=UTC)
-    assert window.key == int(window.start.timestamp())
-    assert window.seconds_left(NOW) == 330
-    assert window.seconds_left(NOW + timedelta(seconds=329, milliseconds=500)) == 1
-    assert window.seconds_left(window.end) == 1  # never a Retry-After of 0
-    assert v.window_of(window.end, v.SEND_WINDOW).start == window.end
+EDGE = datetime(2026, 11, 23, 15, 10, tzinfo=UTC)  # an edge of the old clock-aligned 10-minute windows
+
+
+def counted(limit: Limit, times: list[datetime]) -> Window:
+    """The window after an event at each of ``times`` took a free slot (in order)."""
+    window = Window()
+    for moment in times:
+        slot = window.free_slot(limit, moment, random.Random(0))
+        assert slot is not None, moment
+        window = window.taken(slot, moment)
+    return window
+
+
+def test_a_sixth_send_across_an_old_window_edge_within_3_minutes_is_refused() -> None:
+    # 5 sends to one phone from 2 minutes before the edge to just before it
+    sends = [EDGE - timedelta(minutes=2) + timedelta(seconds=29 * n) for n in range(5)]
+    window = counted(v.SENDS, sends)
+    sixth = EDGE + timedelta(minutes=1)  # 3 minutes after the first
+    assert window.full(v.SENDS, sixth) and window.free_slot(v.SENDS, sixth) is None
+    # until the first leaves: 10 minutes after it, to the microsecond
+    assert window.retry_after(v.SENDS, sixth) == 420
+    leaves = sends[0] + v.SEND_WINDOW
+    assert window.full(v.SENDS, leaves - timedelta(microseconds=1))
+    assert window.free_slot(v.SENDS, leaves) == window.slots.index(micros(sends[0]))
+
+
+def test_no_span_of_the_window_ever_holds_more_than_the_limit() -> None:
+    # Events as fast as the window lets them, at random times, over an hour: any 10 minutes hold <= 5
+    rng = random.Random(14)
+    limit, window, moment, taken = v.SENDS, Window(), EDGE, []
+    while moment < EDGE + timedelta(hours=1):
+        moment += timedelta(seconds=rng.randrange(1, 90), microseconds=rng.randrange(10**6))
+        slot = window.free_slot(limit, moment, rng)
+        if slot is not None:
+            window = window.taken(slot, moment)
+            taken.append(moment)
+    assert len(taken) > 20
+    for i, first in enumerate(taken):
+        assert len([t for t in taken[i:] if t < first + limit.per]) <= limit.events
+    assert len(window.slots) == limit.events
+
+
+def test_retry_after_is_whole_seconds_until_the_oldest_counted_event_leaves() -> None:
+    limit = Limit("T", 2, timedelta(minutes=10))
+    window = counted(limit, [EDGE, EDGE + timedelta(seconds=100)])
+    assert window.retry_after(limit, EDGE + timedelta(seconds=200)) == 400
+    assert window.retry_after(limit, EDGE + timedelta(seconds=599, milliseconds=1)) == 1  # rounded up
+    assert not window.full(limit, EDGE + timedelta(seconds=600))
+    assert window.retry_after(limit, EDGE + timedelta(seconds=600)) == 1  # never 0
+
+
+def test_a_lowered_limit_still_counts_the_events_held_past_it() -> None:
+    old = Limit("SMSHOUR", 4, timedelta(hours=1))
+    window = counted(old, [EDGE + timedelta(minutes=n) for n in range(4)])
+    lowered = Limit("SMSHOUR", 2, timedelta(hours=1))
+    later = EDGE + timedelta(minutes=30)
+    assert window.full(lowered, later) and window.free_slot(lowered, later) is None
+    assert window.retry_after(lowered, later) == (62 - 30) * 60  # 1 left: the 3rd leaves at 62 min
+    assert window.free_slot(lowered, EDGE + timedelta(hours=1, minutes=3)) in (0, 1)
+
+
+def test_a_given_back_slot_is_free_again() -> None:
+    limit = Limit("T", 1, timedelta(hours=1))
+    window = counted(limit, [EDGE])
+    assert window.free_slot(limit, EDGE) is None
+    assert Window((0,)).free_slot(limit, EDGE) == 0
+
+
+def test_the_shops_sms_caps_and_the_channels_offered_while_one_holds() -> None:
+    settings = ShopSettings()
+    assert (settings.sms_sends_per_hour, settings.sms_sends_per_day) == (60, 300)
+    hour, day = v.sms_limits(settings)
+    assert (hour.events, hour.per, day.events, day.per) == (60, timedelta(hours=1), 300, timedelta(days=1))
+    assert v.offered_channels(settings, sms_capped=False) == ["sms", "email"]
+    assert v.offered_channels(settings, sms_capped=True) == ["email"]
+    only_sms = ShopSettings(verification_channels=["sms"])
+    assert v.offered_channels(only_sms, sms_capped=True) == ["sms"]  # the send says to try later
+    full = counted(Limit("T", 1, timedelta(days=1)), [EDGE])
+    windows = {(hour, "shop"): Window(), (day, "shop"): Window()}
+    assert v.sms_cap_reached(settings, "shop", windows, EDGE) is None
+    capped = ShopSettings(sms_sends_per_day=1)
+    hour, day = v.sms_limits(capped)
+    assert v.sms_cap_reached(capped, "shop", {(hour, "shop"): Window(), (day, "shop"): full}, EDGE) == day
 
 
 def test_the_resend_cooldown_is_30_seconds() -> None:
@@ -96,6 +199,10 @@ def test_the_limits_are_specs_defaults() -> None:
     assert v.CODE_TTL == v.SEND_WINDOW == timedelta(minutes=10)
     assert v.RESEND_COOLDOWN.total_seconds() == 30
     assert v.MAX_CHECKS_PER_CODE == v.MAX_SENDS_PER_DESTINATION == 5
+    assert (v.SENDS.events, v.SENDS.per) == (5, timedelta(minutes=10))
+    assert (v.IP_SENDS.events, v.IP_SENDS.per) == (20, timedelta(minutes=10))
+    assert (v.SOURCE_FAILURES.events, v.SOURCE_FAILURES.per) == (10, timedelta(hours=1))
+    assert (v.FAILURES.events, v.FAILURES.per) == (30, timedelta(hours=1))
 
 
 # ---------------------------------------------------------------- tokens

@@ -191,6 +191,12 @@ class ChannelNotOffered(InvalidInput):
     code = "channel_not_offered"
 
 
+class SmsUnavailable(Conflict):
+    """The shop's cap on SMS codes is reached for now (a 409): ask for the code by e-mail."""
+
+    code = "sms_unavailable"
+
+
 class InvalidCode(DomainError):
     """A verification code that does not match (a 400); the answer says nothing else."""
 

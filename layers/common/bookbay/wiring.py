@@ -238,8 +238,9 @@ def booking(config: BookingConfig) -> BookingDeps:
 
 def verification(config: VerificationConfig) -> VerificationDeps:
     """The public verification API: the catalog, the codes, the outbox (the code's message),
-    known-source links and the verification tokens."""
+    known-source links, the verification tokens and the limits' sliding windows."""
     from bookbay.repositories.outbox import OutboxRepository
+    from bookbay.repositories.rate_windows import RateWindows
     from bookbay.repositories.source_links import SourceLinkRepository
     from bookbay.repositories.verification import VerificationRepository
     from bookbay.services.verification import VerificationDeps
@@ -251,6 +252,7 @@ def verification(config: VerificationConfig) -> VerificationDeps:
         outbox=OutboxRepository(config.table_name, config.region),
         source_links=SourceLinkRepository(config.table_name, config.region),
         tokens=VerificationTokens(secrets_manager_source(config.signing_key_secret_arn)),
+        rate_windows=RateWindows(config.table_name, config.region),
     )
 
 
@@ -266,10 +268,11 @@ def availability(config: BaseConfig) -> AvailabilityDeps:
 
 
 def catalog(config: BaseConfig) -> CatalogDeps:
-    """The public catalog API: the catalog."""
+    """The public catalog API: the catalog and the windows of the shop's SMS caps."""
+    from bookbay.repositories.rate_windows import RateWindows
     from bookbay.services.catalog import CatalogDeps
 
-    return CatalogDeps(catalog=_catalog(config))
+    return CatalogDeps(catalog=_catalog(config), rate_windows=RateWindows(config.table_name, config.region))
 
 
 # ---------------------------------------------------------------- admin_customers, admin_flags, admin_blocks

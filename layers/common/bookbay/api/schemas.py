@@ -35,7 +35,8 @@ class ShopOut(BaseModel):
     require_verification: bool
 
     @classmethod
-    def of(cls, shop: Shop) -> ShopOut:
+    def of(cls, shop: Shop, verification_channels: list[Channel] | None = None) -> ShopOut:
+        """``verification_channels``: those offered now (the shop's SMS cap), else the setting's."""
         s = shop.settings
         return cls(
             id=shop.id,
@@ -44,7 +45,9 @@ class ShopOut(BaseModel):
             phone=shop.phone,
             booking_mode=s.booking_mode,
             reschedule_requests_enabled=s.reschedule_requests_enabled,
-            verification_channels=s.verification_channels,
+            verification_channels=s.verification_channels
+            if verification_channels is None
+            else verification_channels,
             require_verification=s.require_verification,
         )
 

@@ -160,6 +160,16 @@ class ShopSettings(BaseModel):
         default_factory=lambda: list[Channel](["sms", "email"]), min_length=1
     )
     sms_countries: list[CountryCode] = Field(default_factory=lambda: ["US", "CA"])
+    # Caps on verification codes sent by SMS, shop-wide (the only SMS an anonymous caller can
+    # make the shop pay for): past either, codes go by e-mail only. The defaults are several
+    # times a busy shop's online bookings (each needs a code or two) and bound what SMS pumping
+    # can cost to a few hundred messages a day.
+    sms_sends_per_hour: int = Field(
+        default=60, ge=0, le=1000, description="At most this many SMS codes in any 60 minutes"
+    )
+    sms_sends_per_day: int = Field(
+        default=300, ge=0, le=5000, description="At most this many SMS codes in any 24 hours"
+    )
     reschedule_requests_enabled: bool = True
     reminder_business_days: int = Field(default=1, ge=0, le=10, description="0 = no reminder")
     reminder_time: HourMinute = "09:00"

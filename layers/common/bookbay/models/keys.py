@@ -169,7 +169,7 @@ def slot_start(sk: str) -> datetime:
 
 # ---------------------------------------------------------------- verification codes and rate limits
 CODE_SK = "CODE"
-RATE_SK = "RATE"
+RATE_WINDOW_SK = "WINDOW"
 
 
 def code_pk(destination_digest: str) -> str:
@@ -177,9 +177,9 @@ def code_pk(destination_digest: str) -> str:
     return f"CODE#{destination_digest}"
 
 
-def rate_pk(kind: str, subject: str, window_start: int) -> str:
-    """RATE#<kind>#<subject>#<window start, epoch seconds>: one fixed-window counter."""
-    return f"RATE#{kind}#{subject}#{window_start}"
+def rate_pk(kind: str, subject: str) -> str:
+    """RATE#<kind>#<subject>: the slots of one sliding-window limit (subjects are HMACs or the shop id)."""
+    return f"RATE#{kind}#{subject}"
 
 
 # ---------------------------------------------------------------- audit trail

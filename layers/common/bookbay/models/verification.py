@@ -1,27 +1,38 @@
-"""Verification codes (stored only as an HMAC) and fixed-window rate-limit counters."""
+"""Verification challenges (a nonce and a counter, never a code) and sliding-window rate limits."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 
 from bookbay.models.table import BaseItem
 
 
 class VerificationCodeItem(BaseItem, discriminator="VerificationCode"):
-    """PK=CODE#<HMAC of the destination>, SK=CODE: the live code of one destination (TTL'd).
+    """PK=CODE#<HMAC of the destination>, SK=CODE: the live challenge of one destination (TTL'd).
 
-    ``code_hash`` is the HMAC of destination and code; the code itself is never stored.
+    ``nonce`` (hex) and ``counter`` make the code with the secret (``domain.verification``); the
+    code itself, or anything computed from it, is never stored. An item written before codes were
+    HOTP challenges has no nonce and checks as no live code.
     """
 
     channel = UnicodeAttribute()
-    code_hash = UnicodeAttribute()
+    nonce = UnicodeAttribute(null=True)
+    counter = NumberAttribute(null=True)
     sent_at = UTCDateTimeAttribute()
     valid_until = UTCDateTimeAttribute()
     checks = NumberAttribute(default=0)
     used = BooleanAttribute(default=False)
 
 
-class RateCounterItem(BaseItem, discriminator="RateCounter"):
-    """PK=RATE#<kind>#<subject>#<window>, SK=RATE: how often something happened in a window (TTL'd)."""
+class RateWindowItem(BaseItem, discriminator="RateWindow"):
+    """PK=RATE#<kind>#<subject>, SK=WINDOW: the slots of one sliding-window limit, each the time
+    (epoch microseconds) of the event that holds it, 0 when given back (``domain.rate_windows``);
+    TTL'd a little after the newest event leaves the window."""
 
-    hits = NumberAttribute(default=0)
+    slots: ListAttribute[NumberAttribute] = ListAttribute(of=NumberAttribute, default=list)

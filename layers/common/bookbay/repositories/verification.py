@@ -1,64 +1,34 @@
-"""Verification storage: the live code of a destination (an HMAC only), rate-limit counters, and the
-customer a verified destination belongs to.
+"""Verification storage: the live challenge of a destination (a nonce and a counter, never the
+code), and the customer a verified destination belongs to. The limits on sends and checks are
+sliding windows (``bookbay.repositories.rate_windows``).
 
-Every limit is a conditional write, so concurrent requests can never exceed it: counters are
-``ADD`` updates conditioned on the count, a check is taken by an update conditioned on the code
-being live, unused and not out of checks, and a code is used exactly once.
+Every limit is a conditional write, so concurrent requests can never exceed it: a challenge
+replaces the last one only past the resend cooldown, a check is taken by an update conditioned on
+the code being live, unused and not out of checks, and a code is used exactly once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from bookbay.domain.booking import CustomerAddress, CustomerSummary, Vehicle
 from bookbay.domain.catalog import Channel
-from bookbay.domain.verification import CODE_TTL, MAX_CHECKS_PER_CODE, RESEND_COOLDOWN, RateKind, Window
+from bookbay.domain.verification import CODE_TTL, MAX_CHECKS_PER_CODE, RESEND_COOLDOWN, Challenge
 from bookbay.models import keys
 from bookbay.models.customers import AddressItem, CustomerLookupItem, VehicleItem
 from bookbay.models.table import BaseItem, bind_table
-from bookbay.models.verification import RateCounterItem, VerificationCodeItem
-
-# Counters outlive their window a little, so a late read still sees them; TTL then removes them.
-COUNTER_SLACK = timedelta(minutes=5)
+from bookbay.models.verification import VerificationCodeItem
 
 
-def _condition_failed(error: PutError | UpdateError) -> bool:
+def _condition_failed(error: UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class VerificationRepository:
     def __init__(self, table_name: str, region: str) -> None:
         bind_table(table_name, region)
-
-    # ------------------------------------------------------------------ counters
-    def count(self, kind: RateKind, subject: str, window: Window, limit: int) -> bool:
-        """Count one more event in ``window``; False (nothing counted) when ``limit`` is reached."""
-        item = RateCounterItem(keys.rate_pk(kind, subject, window.key), keys.RATE_SK)
-        try:
-            item.update(
-                actions=[
-                    RateCounterItem.hits.add(1),
-                    RateCounterItem.entity.set(RateCounterItem),
-                    RateCounterItem.expires_at.set(window.end + COUNTER_SLACK),
-                ],
-                condition=RateCounterItem.hits.does_not_exist() | (RateCounterItem.hits < limit),
-            )
-        except UpdateError as error:
-            if _condition_failed(error):
-                return False
-            raise
-        return True
-
-    def counted(self, kind: RateKind, subject: str, window: Window) -> int:
-        try:
-            item = RateCounterItem.get(
-                keys.rate_pk(kind, subject, window.key), keys.RATE_SK, consistent_read=True
-            )
-        except DoesNotExist:
-            return 0
-        return int(item.hits or 0)
 
     # ------------------------------------------------------------------ codes
     def last_sent(self, digest: str) -> datetime | None:
@@ -69,32 +39,34 @@ class VerificationRepository:
             return None
         return item.sent_at
 
-    def save_code(self, digest: str, channel: Channel, code_hash: str, now: datetime) -> bool:
-        """Replace the destination's code; False when one was sent within the resend cooldown."""
-        item = VerificationCodeItem(
-            keys.code_pk(digest),
-            keys.CODE_SK,
-            channel=channel,
-            code_hash=code_hash,
-            sent_at=now,
-            valid_until=now + CODE_TTL,
-            checks=0,
-            used=False,
-            expires_at=now + CODE_TTL,
-        )
+    def start_challenge(self, digest: str, channel: Channel, nonce: bytes, now: datetime) -> Challenge | None:
+        """Replace the destination's challenge with one of ``nonce`` (its counter one more than the
+        last one's while the item lives); None when one was sent within the resend cooldown."""
+        item = VerificationCodeItem(keys.code_pk(digest), keys.CODE_SK)
         try:
-            item.save(
+            item.update(
+                actions=[
+                    VerificationCodeItem.entity.set(VerificationCodeItem),
+                    VerificationCodeItem.channel.set(channel),
+                    VerificationCodeItem.nonce.set(nonce.hex()),
+                    VerificationCodeItem.counter.add(1),
+                    VerificationCodeItem.sent_at.set(now),
+                    VerificationCodeItem.valid_until.set(now + CODE_TTL),
+                    VerificationCodeItem.checks.set(0),
+                    VerificationCodeItem.used.set(False),
+                    VerificationCodeItem.expires_at.set(now + CODE_TTL),
+                ],
                 condition=VerificationCodeItem.pk.does_not_exist()
-                | (VerificationCodeItem.sent_at <= now - RESEND_COOLDOWN)
+                | (VerificationCodeItem.sent_at <= now - RESEND_COOLDOWN),
             )
-        except PutError as error:
+        except UpdateError as error:
             if _condition_failed(error):
-                return False
+                return None
             raise
-        return True
+        return Challenge(nonce=nonce, counter=int(item.counter or 0))
 
-    def take_check(self, digest: str, now: datetime) -> str | None:
-        """Use up one check of the destination's live code and return its stored hash; None when
+    def take_check(self, digest: str, now: datetime) -> Challenge | None:
+        """Use up one check of the destination's live code and return its challenge; None when
         there is no code, or it is expired, used or out of checks."""
         item = VerificationCodeItem(keys.code_pk(digest), keys.CODE_SK)
         try:
@@ -109,7 +81,9 @@ class VerificationRepository:
             if _condition_failed(error):
                 return None
             raise
-        return item.code_hash
+        if not item.nonce:  # written before codes were HOTP challenges
+            return None
+        return Challenge(nonce=bytes.fromhex(item.nonce), counter=int(item.counter))
 
     def mark_used(self, digest: str) -> bool:
         """Use the code up; False when a concurrent check used it first."""

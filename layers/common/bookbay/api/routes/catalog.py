@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -21,20 +23,24 @@ from bookbay.services.catalog import CatalogDeps
 from bookbay.types import SLUG_PATTERN, ZIP_PATTERN
 
 
-def register(app: APIGatewayRestResolver, deps: CatalogDeps) -> None:
-    """The catalog routes on ``app`` (no clock: the catalog does not depend on the time)."""
+def register(app: APIGatewayRestResolver, deps: CatalogDeps, *, now: Callable[[], datetime]) -> None:
+    """The catalog routes on ``app`` (the clock: whether the shop's SMS cap holds now)."""
     repo = deps.catalog
 
     @app.get(
         "/v1/shop",
         summary="The shop, its locations and services",
+        description=(
+            "`shop.verification_channels`: the channels one-time codes are offered over now; while the "
+            "shop's cap on SMS codes holds (`sms_sends_per_hour` / `sms_sends_per_day`), e-mail only."
+        ),
         tags=["catalog"],
         responses={200: {"description": "The shop"}, **error_responses(503)},
     )
     def get_shop() -> ShopResponse:
         found = catalog.get_catalog(repo)
         return ShopResponse(
-            shop=ShopOut.of(found.shop),
+            shop=ShopOut.of(found.shop, catalog.offered_channels(deps, found.shop, now())),
             locations=[LocationOut.of(loc) for loc in found.locations],
             services=[ServiceOut.of(svc) for svc in found.services],
         )

@@ -32,14 +32,22 @@ from bookbay.services.verification import RecognizedCustomer, VerificationDeps
 def register(app: APIGatewayRestResolver, deps: VerificationDeps, *, now: Callable[[], datetime]) -> None:
     """The verification routes on ``app``."""
 
+    def source_ip() -> str:
+        return app.current_event.request_context.identity.source_ip or "unknown"
+
     @app.post(
         "/v1/verification/codes",
         summary="Send a one-time verification code",
         description=(
             "Sends a 6-digit code, valid 10 minutes, by SMS or e-mail. The answer is the same whether or "
-            "not the phone or e-mail belongs to a customer. At most 5 codes per destination in 10 minutes, "
-            "one every 30 seconds, and a cap per client address: past them, a 429 with `Retry-After`. "
-            "SMS only to the shop's allowed countries (else a 422 `channel_not_offered`)."
+            "not the phone or e-mail belongs to a customer. At most 5 codes per destination in any 10 "
+            "minutes, one every 30 seconds, and 20 per client address in any 10 minutes: past them, a 429 "
+            "with `Retry-After` (when the oldest counted code leaves the window). SMS only to the shop's "
+            "allowed countries (else a 422 `channel_not_offered`), and at most the shop's "
+            "`sms_sends_per_hour` / `sms_sends_per_day` SMS codes in any 60 minutes / 24 hours: past them, "
+            "a 409 `sms_unavailable` (ask for the code by e-mail; `GET /v1/shop` then offers e-mail only). "
+            "A phone or e-mail locked by wrong codes (for this client address, or for all) gets the same "
+            "202 and no code."
         ),
         tags=["verification"],
         responses={
@@ -47,19 +55,12 @@ def register(app: APIGatewayRestResolver, deps: VerificationDeps, *, now: Callab
                 "description": "The code is on its way",
                 "content": {"application/json": {"model": VerificationCodeAccepted}},
             },
-            **error_responses(400, 415, 429, 503),
+            **error_responses(400, 409, 415, 429, 503),
         },
     )
     def send_code(request: Annotated[VerificationCodeRequest, Body()]) -> Response[VerificationCodeAccepted]:
         sent = verification.send_code(
-            deps.catalog.catalog(),
-            deps.verification,
-            deps.outbox,
-            deps.tokens,
-            channel=request.channel,
-            to=request.to,
-            source_ip=app.current_event.request_context.identity.source_ip or "unknown",
-            now=now(),
+            deps, channel=request.channel, to=request.to, source_ip=source_ip(), now=now()
         )
         return Response(
             status_code=HTTPStatus.ACCEPTED,
@@ -74,14 +75,16 @@ def register(app: APIGatewayRestResolver, deps: VerificationDeps, *, now: Callab
             "A right code gives a verification token (30 minutes) for booking; a phone or e-mail on file "
             "also gives the customer's first name, vehicles and masked addresses (only those in `zip` when "
             "given). A wrong code is a 400 `invalid_code`; an expired or used code, or one checked 5 times, "
-            "a 410 `code_expired`; too many wrong codes for a destination, a 429 with `Retry-After`."
+            "a 410 `code_expired`. Past 10 wrong codes for a destination from one client address in any "
+            "hour, that address (only) gets a 429 with `Retry-After` for it; past 30 from all addresses, "
+            "every address does."
         ),
         tags=["verification"],
         responses={200: {"description": "Verified"}, **error_responses(400, 410, 415, 429)},
     )
     def check_code(request: Annotated[VerificationCheckRequest, Body()]) -> VerificationCheckResponse:
         passed = verification.check_code(
-            deps.verification, deps.tokens, to=request.to, code=request.code, zip_code=request.zip, now=now()
+            deps, to=request.to, code=request.code, zip_code=request.zip, source_ip=source_ip(), now=now()
         )
         return VerificationCheckResponse(
             verification_token=passed.verification_token,

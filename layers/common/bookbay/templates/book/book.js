@@ -154,6 +154,10 @@ function messageFor(error) {
       return "We couldn’t confirm it’s you with that. Check what you typed and try again, or book without the link.";
     case "channel_not_offered":
       return "We can’t send a code that way. Choose another way to get the code.";
+    case "sms_unavailable":
+      return (state.shop.verification_channels || []).includes("email")
+        ? "We can’t send text messages right now. We’ll send your code by e-mail instead: press “Send code”."
+        : "We can’t send text messages right now. Please try again later.";
     case "booking_not_available":
       return "We can’t book this appointment online.";
     case "validation_error":
@@ -955,6 +959,11 @@ async function sendCode() {
           : "We can’t send an e-mail to that address. Check it in “Your details”.",
       );
       setFieldError(id, FIELD_TEXT[id]);
+    } else if (error.code === "sms_unavailable" && state.shop.verification_channels.includes("email")) {
+      // The shop's cap on text messages holds: offer the code by e-mail only, chosen.
+      state.shop.verification_channels = ["email"];
+      renderVerifyStep();
+      showStepError("verify-error", messageFor(error));
     } else {
       showStepError("verify-error", messageFor(error));
       if (error.code === "too_many_requests") cooldown(error.retryAfter || 60);
