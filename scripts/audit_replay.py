@@ -176,7 +176,7 @@ def item1(stack: Stack) -> None:
     show(
         "GET /v1/admin/settings/history",
         stack.http.get("/v1/admin/settings/history", headers=staff),
-        lambda b: [{"actor": e["actor"], "changes": sorted(e["changes"])} for e in b.get("entries", [])][:3],
+        lambda b: [{"actor": e["actor"], "changes": sorted(e["changes"])} for e in b.get("history", [])][:3],
     )
     owner = stack.staff("staff", "owner")
     if stack.http.get("/v1/admin/settings", headers=owner).json()["settings"].get("public_base_url"):
