@@ -3,6 +3,11 @@ and nothing changes."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -90,3 +95,64 @@ def test_the_demo_shop_answers(http: httpx.Client) -> None:
     body = response.json()
     assert body["shop"]["name"] == "Bookbay Demo Auto"
     assert len(body["locations"]) == 2 and len(body["services"]) == 3
+
+
+# ------------------------------------------------------------------------------ text that is not text
+NOT_TEXT = {"NUL": "\x00", "ESC": "\x1b", "RLO": "\u202e", "ZWSP": "\u200b"}
+CUSTOMER = {"first_name": "Dana", "last_name": "Rivera", "phone": "+15125550123", "email": "d@example.com"}
+BOOKING: dict[str, Any] = {
+    "location_id": "austin-downtown",
+    "service_id": "oil-change",
+    "appointment_type": "in_store",
+    "start": "2031-01-07T10:00:00-06:00",
+    "customer": CUSTOMER,
+    "vehicle": {"year": 2019, "make": "Honda", "model": "Civic"},
+    "address": {"line1": "1100 S Lamar Blvd", "city": "Austin", "state": "TX", "zip": "78704"},
+    "notes": "Check the tires",
+    "source": "web",
+}
+
+
+def with_value(path: str, value: str) -> dict[str, Any]:
+    """BOOKING with the field at ``path`` (dotted) set to ``value``."""
+    body: dict[str, Any] = json.loads(json.dumps(BOOKING))
+    *parents, name = path.split(".")
+    target = body
+    for part in parents:
+        target = target[part]
+    target[name] = value
+    return body
+
+
+@pytest.mark.parametrize("char", list(NOT_TEXT.values()), ids=list(NOT_TEXT))
+def test_a_booking_with_a_character_that_is_not_text_is_422_naming_the_field(
+    http: httpx.Client, char: str
+) -> None:
+    """Issue 14, item 6: refused before anything is looked up or written (the body is checked
+    before the verification, so no code is needed to see it)."""
+    for field in ("customer.first_name", "vehicle.model", "address.line1", "notes"):
+        key = {"Idempotency-Key": f"text-{uuid.uuid4()}"}
+        response = http.post("/v1/appointments", json=with_value(field, f"Ab{char}c"), headers=key)
+        assert_error(response, 422, "validation_error")
+        (detail,) = [d for d in response.json()["error"]["details"] if d["field"] == f"body.{field}"]
+        assert f"U+{ord(char):04X}" in detail["message"]
+
+
+def test_a_flag_reason_that_is_not_text_is_422_and_changes_nothing(
+    http: httpx.Client, staff: dict[str, str]
+) -> None:
+    before = http.get("/v1/admin/flags", headers=staff).json()
+    body = {"name": "Dana Rivera", "reason": "Rude\u202e to staff"}
+    response = http.post("/v1/admin/flags", json=body, headers=staff)
+    assert_error(response, 422, "validation_error")
+    assert [d["field"] for d in response.json()["error"]["details"]] == ["body.reason"]
+    assert http.get("/v1/admin/flags", headers=staff).json() == before
+
+
+def test_a_link_token_never_reaches_the_stack_log(http: httpx.Client, stack_log: Callable[[], str]) -> None:
+    """Issue 14, item 7: the access log names the route template, not the path as sent."""
+    token = f"tok{uuid.uuid4().hex}"
+    assert http.get(f"/c/{token}").status_code == 404
+    log = stack_log()
+    assert "[gateway] GET /c/{token} -> 404" in log
+    assert token not in log

@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bookbay.domain.catalog import Catalog, Location, Service, Shop, ShopSettings
 from bookbay.exceptions import ShopFileError
 from bookbay.geo import zip_centroid
-from bookbay.types import E164Phone, Slug, TimeZoneName
+from bookbay.types import E164Phone, Slug, Text, TimeZoneName
 
 
 class _ShopHeader(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     timezone: TimeZoneName
     phone: E164Phone
 

@@ -12,10 +12,14 @@ from bookbay.domain.booking_request import BookingRequest, Source
 from bookbay.domain.catalog import Channel
 from bookbay.services.appointment_admin import AdminAppointment
 from bookbay.services.econfirmation import Sent
+from bookbay.types import MULTI_LINE
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MULTI_LINE]
+# What the appointment keeps as its cancellation_reason (at most 500 characters there: a longer one
+# was accepted here and then failed the appointment's write, a 5xx).
+CancelReason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE]
 
 
 class CustomerRef(BaseModel):
@@ -142,7 +146,7 @@ class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel: Channel | None = None
-    reason: Notes | None = None
+    reason: CancelReason | None = None
     notify: bool = True
 
 

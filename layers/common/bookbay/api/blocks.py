@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from bookbay.domain.blocks import MAX_BLOCK_AHEAD_DAYS, MAX_BLOCK_DAYS, Block
 from bookbay.repositories.blocks import BlockedAppointment, StoredBlock
-from bookbay.types import LocationId
+from bookbay.types import MULTI_LINE, LocationId
 
 
 class BlockCreate(BaseModel):
@@ -22,9 +22,10 @@ class BlockCreate(BaseModel):
         f"{MAX_BLOCK_AHEAD_DAYS} days ahead"
     )
     end: AwareDatetime = Field(description=f"After start, at most {MAX_BLOCK_DAYS} days later")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = (
-        Field(default=None, description="For staff, e.g. 'Lift 2 in maintenance'")
-    )
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), MULTI_LINE]
+        | None
+    ) = Field(default=None, description="For staff, e.g. 'Lift 2 in maintenance'")
 
 
 class BlockOut(BaseModel):

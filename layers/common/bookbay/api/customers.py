@@ -3,7 +3,6 @@ links, and the proposed-change queue."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -21,21 +20,22 @@ from bookbay.domain.booking import CustomerSummary, PreferredChannel, ProposedFi
 from bookbay.domain.catalog import Address
 from bookbay.domain.source_links import MAX_CAMPAIGN_LENGTH
 from bookbay.repositories.customer_admin import CustomerAppointment, CustomerRecord, StoredProposal
-from bookbay.types import E164Phone, Email
+from bookbay.types import ONE_LINE, E164Phone, Email
 
 
 def _person_name(value: str) -> str:
-    """Spaces collapsed; a name has a letter or digit and no control characters (a NUL or a lone
-    zero-width space is not a name, and would end up in every message to the customer)."""
+    """Spaces collapsed; a name has a letter or digit (text only: ``types.ONE_LINE`` refused a NUL,
+    a zero-width space or a bidi override, which would end up in every message to the customer)."""
     value = " ".join(value.split())
-    if any(unicodedata.category(c) == "Cc" for c in value) or not any(c.isalnum() for c in value):
-        raise ValueError("a name has letters, and no control characters")
+    if not any(c.isalnum() for c in value):
+        raise ValueError("a name has letters")
     return value
 
 
 PersonName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    ONE_LINE,
     AfterValidator(_person_name),
     Field(description="As the shop keeps it (spaces collapsed); letters, no control characters"),
 ]

@@ -16,11 +16,12 @@ from pydantic import (
 
 from bookbay.domain.catalog import Address
 from bookbay.domain.flags import Flag, FlagField, normalize_name
-from bookbay.types import E164Phone, Email
+from bookbay.types import MULTI_LINE, ONE_LINE, E164Phone, Email
 
 Reason = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+    MULTI_LINE,
     Field(description="Why the customer is flagged (staff see it with every match)"),
 ]
 
@@ -31,9 +32,8 @@ class FlagCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str | None = Field(
+    name: Annotated[str, StringConstraints(max_length=121), ONE_LINE] | None = Field(
         default=None,
-        max_length=121,
         description="First and last name; matches whatever the case, accents, punctuation or spacing",
         examples=["Dana Rivera"],
     )

@@ -21,7 +21,7 @@ from bookbay.domain.audit import Actor
 from bookbay.domain.availability import slot_starts, zone_of
 from bookbay.domain.catalog import Location, ShopSettings
 from bookbay.exceptions import ValidationFailed
-from bookbay.types import SLUG_PATTERN
+from bookbay.types import SLUG_PATTERN, NoteText
 
 MAX_BLOCK_DAYS = 31
 # How far ahead a block may start: past the longest booking horizon (365 days) with room to spare,
@@ -38,7 +38,7 @@ class Block(BaseModel):
     location_id: str
     start: AwareDatetime = Field(description="In the location's time zone")
     end: AwareDatetime
-    reason: str | None = None
+    reason: NoteText | None = None
     created_at: AwareDatetime
     created_by: Actor
 

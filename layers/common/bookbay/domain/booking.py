@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from bookbay.domain.catalog import Address
 from bookbay.domain.flags import FlagMatch
-from bookbay.types import AppointmentType, E164Phone, Email, LocationId, ServiceId, phone_display
+from bookbay.types import (
+    MULTI_LINE,
+    AppointmentType,
+    E164Phone,
+    Email,
+    LocationId,
+    NoteText,
+    ServiceId,
+    Text,
+    phone_display,
+)
 
 AppointmentStatus = Literal[
     "requested", "confirmed", "reschedule_requested", "checked_in", "completed", "cancelled", "no_show"
@@ -28,8 +46,8 @@ class Contact(BaseModel):
 
     model_config = _frozen
 
-    first_name: str = Field(min_length=1, max_length=60)
-    last_name: str = Field(min_length=1, max_length=60)
+    first_name: Text = Field(min_length=1, max_length=60)
+    last_name: Text = Field(min_length=1, max_length=60)
     phone: E164Phone
     email: Email
 
@@ -50,8 +68,8 @@ class VehicleDetails(BaseModel):
     model_config = _frozen
 
     year: int = Field(ge=1900, le=datetime.now(UTC).year + 2)
-    make: str = Field(min_length=1, max_length=40)
-    model: str = Field(min_length=1, max_length=60)
+    make: Text = Field(min_length=1, max_length=40)
+    model: Text = Field(min_length=1, max_length=60)
     vin: str | None = Field(default=None, description="17-character VIN")
 
     @field_validator("make", "model")
@@ -99,8 +117,8 @@ class CustomerSummary(BaseModel):
     model_config = _frozen
 
     customer_id: str
-    first_name: str
-    last_name: str
+    first_name: Text
+    last_name: Text
     phone: str | None
     email: str | None
     do_not_service: bool = False
@@ -166,7 +184,7 @@ class Appointment(BaseModel):
     vehicle_id: str | None = None
     address_id: str | None = None
     contact: Contact = Field(description="The booker's details as given")
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] | None = None
     source: str = Field(min_length=1, max_length=40)
     verified_via: VerifiedVia | None = Field(
         default=None, description="How the booker proved the contact: a code, a known-source link, or not"
@@ -174,7 +192,7 @@ class Appointment(BaseModel):
     takeover: Takeover | None = Field(
         default=None, description="Booked on the location's customer by an unrecognized phone"
     )
-    staff_notes: str | None = Field(default=None, description="For staff only (e.g. the takeover note)")
+    staff_notes: NoteText | None = Field(default=None, description="For staff only (e.g. the takeover note)")
     created_at: AwareDatetime
     updated_at: AwareDatetime
     sequence: int = Field(default=0, ge=0, description="Incremented on each change (calendar SEQUENCE)")
@@ -187,7 +205,7 @@ class Appointment(BaseModel):
     checked_in_at: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None
     cancelled_at: AwareDatetime | None = None
-    cancellation_reason: str | None = Field(default=None, max_length=500)
+    cancellation_reason: Annotated[str, StringConstraints(max_length=500), MULTI_LINE] | None = None
     no_show_at: AwareDatetime | None = None
     flag_matches: list[FlagMatch] = Field(
         default_factory=list,
@@ -232,8 +250,8 @@ class CustomerProfile(BaseModel):
     model_config = _frozen
 
     id: str
-    first_name: str
-    last_name: str
+    first_name: Text
+    last_name: Text
     phone: str | None = None
     email: str | None = None
     do_not_service: bool = False

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from bookbay.domain.booking import Contact, PreferredChannel, VehicleDetails
 from bookbay.domain.catalog import Address
-from bookbay.types import SLUG_PATTERN, AppointmentType, LocationId, ServiceId
+from bookbay.types import MULTI_LINE, SLUG_PATTERN, AppointmentType, LocationId, ServiceId
 
 RecordId = Annotated[
     str,
@@ -47,7 +47,7 @@ class BookingRequest(BaseModel):
     vehicle: VehicleDetails | None = None
     address_id: RecordId | None = None
     address: Address | None = None
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] | None = None
     source: Source
     preferred_channel: PreferredChannel | None = Field(
         default=None,

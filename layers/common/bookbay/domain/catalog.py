@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.types import (
+    ONE_LINE,
     WEEKDAYS,
     AppointmentType,
     CountryCode,
@@ -16,8 +17,10 @@ from bookbay.types import (
     Email,
     HourMinute,
     LocationId,
+    NoteText,
     ServiceId,
     Slug,
+    Text,
     TimeZoneName,
     Weekday,
     Zip,
@@ -30,9 +33,9 @@ _strict = ConfigDict(extra="forbid", frozen=True)
 class Address(BaseModel):
     model_config = _strict
 
-    line1: str = Field(min_length=1, max_length=120)
-    line2: str | None = Field(default=None, max_length=120)
-    city: str = Field(min_length=1, max_length=80)
+    line1: Text = Field(min_length=1, max_length=120)
+    line2: Annotated[str, StringConstraints(max_length=120), ONE_LINE] | None = None
+    city: Text = Field(min_length=1, max_length=80)
     state: str = Field(pattern=r"^[A-Z]{2}$", description="Two-letter state code")
     zip: Zip
 
@@ -68,7 +71,7 @@ class Location(BaseModel):
     model_config = _strict
 
     id: LocationId
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     address: Address
     phone: E164Phone
     email: Email = Field(description="The store's address for appointment notifications")
@@ -101,8 +104,8 @@ class Service(BaseModel):
     model_config = _strict
 
     id: ServiceId
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=1000)
+    name: Text = Field(min_length=1, max_length=120)
+    description: NoteText = Field(default="", max_length=1000)
     duration_minutes: int = Field(ge=5, le=12 * 60)
     appointment_types: list[AppointmentType] = Field(min_length=1)
 
@@ -194,7 +197,7 @@ class Shop(BaseModel):
     model_config = _strict
 
     id: Slug
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     timezone: TimeZoneName
     phone: E164Phone
     settings: ShopSettings = Field(default_factory=ShopSettings)

@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from bookbay.domain.audit import Actor
 from bookbay.domain.catalog import Address
 from bookbay.exceptions import FieldNotFlagged
+from bookbay.types import NoteText, Text
 
 FlagField = Literal["name", "email", "phone", "address"]
 FLAG_FIELDS: tuple[FlagField, ...] = ("name", "email", "phone", "address")
@@ -95,12 +96,12 @@ class Flag(BaseModel):
     model_config = _frozen
 
     id: str
-    name: str | None = None
+    name: Text | None = None
     email: str | None = None
     phone: str | None = Field(default=None, description="E.164")
     address: Address | None = None
     address_canonical: str | None = None
-    reason: str
+    reason: NoteText
     created_at: AwareDatetime
     created_by: Actor
     unflagged: list[Unflagged] = Field(default_factory=list)

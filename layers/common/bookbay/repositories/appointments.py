@@ -36,6 +36,7 @@ from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.pagination import decode_cursor, take
 from bookbay.repositories.slots import hold_slots, release_slots
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.types import STORED
 
 
 class StoredAppointment(Appointment):
@@ -109,9 +110,9 @@ def customer_parts(
         return vehicle, address
     for item in BaseItem.batch_get(wanted, consistent_read=True):
         if isinstance(item, VehicleItem):
-            vehicle = Vehicle.model_validate(item.body)
+            vehicle = Vehicle.model_validate(item.body, context=STORED)
         elif isinstance(item, AddressItem):
-            address = CustomerAddress.model_validate(item.body)
+            address = CustomerAddress.model_validate(item.body, context=STORED)
     return vehicle, address
 
 
@@ -127,7 +128,7 @@ class AppointmentRepository:
             )
         except DoesNotExist:
             return None
-        return StoredAppointment.model_validate({**item.body, "version": item.version or 0})
+        return StoredAppointment.model_validate({**item.body, "version": item.version or 0}, context=STORED)
 
     def by_token(self, raw_token: str, kind: str) -> StoredAppointment | None:
         """The appointment a link token of ``kind`` acts on (two reads), or None for an unknown token
@@ -204,7 +205,10 @@ class AppointmentRepository:
 
         appointments = (item for item in query if isinstance(item, AppointmentItem))
         items, next_cursor = take(appointments, limit, keep, key_of)
-        stored = [StoredAppointment.model_validate({**i.body, "version": i.version or 0}) for i in items]
+        stored = [
+            StoredAppointment.model_validate({**i.body, "version": i.version or 0}, context=STORED)
+            for i in items
+        ]
         return stored, next_cursor
 
     def parts(self, appointment: Appointment) -> AppointmentParts:
@@ -238,9 +242,11 @@ class AppointmentRepository:
             vehicle = body(keys.vehicle_sk(a.vehicle_id), a) if a.vehicle_id else None
             address = body(keys.address_sk(a.address_id), a) if a.address_id else None
             parts[a.id] = AppointmentParts(
-                CustomerProfile.model_validate(profile).summary() if profile is not None else None,
-                Vehicle.model_validate(vehicle) if vehicle is not None else None,
-                CustomerAddress.model_validate(address) if address is not None else None,
+                CustomerProfile.model_validate(profile, context=STORED).summary()
+                if profile is not None
+                else None,
+                Vehicle.model_validate(vehicle, context=STORED) if vehicle is not None else None,
+                CustomerAddress.model_validate(address, context=STORED) if address is not None else None,
             )
         return parts
 

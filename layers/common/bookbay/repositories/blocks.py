@@ -38,6 +38,7 @@ from bookbay.observability import logger
 from bookbay.repositories import audit
 from bookbay.repositories.pagination import decode_cursor, take
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.types import STORED
 
 SLOTS_PER_TRANSACTION = 90  # + the BLOCK item and the audit entry: under DynamoDB's 100
 DELETE_ATTEMPTS = 5
@@ -79,7 +80,10 @@ def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
 
 def _stored(item: BlockItem) -> StoredBlock:
     return StoredBlock(
-        Block.model_validate(item.body), item.status, frozenset(item.slots or ()), int(item.revision or 0)
+        Block.model_validate(item.body, context=STORED),
+        item.status,
+        frozenset(item.slots or ()),
+        int(item.revision or 0),
     )
 
 
@@ -125,7 +129,7 @@ class BlocksRepository:
         for item in BaseItem.gsi1.query(keys.location_pk(location_id), BaseItem.gsi1sk.between(low, high)):
             if not isinstance(item, AppointmentItem):
                 continue
-            appointment = BlockedAppointment.model_validate(item.body)
+            appointment = BlockedAppointment.model_validate(item.body, context=STORED)
             if appointment.status in HOLDS_CAPACITY and appointment.start < end and appointment.end > start:
                 found.append(appointment)
         return sorted(found, key=lambda a: a.start)

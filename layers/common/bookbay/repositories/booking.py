@@ -51,6 +51,7 @@ from bookbay.repositories.flags import add_flag_checks, hits_from, hits_returned
 from bookbay.repositories.outbox import OutboxRepository
 from bookbay.repositories.slots import hold_slots
 from bookbay.repositories.transactions import LabelledTransaction, ReturnedItem, write_transaction
+from bookbay.types import STORED
 
 LookupKind = Literal["phone", "email"]
 
@@ -174,7 +175,9 @@ class BookingRepository:
         def summary(key: tuple[str, str] | None) -> CustomerSummary | None:
             item = found.get(key) if key else None
             return (
-                CustomerSummary.model_validate(item.summary) if isinstance(item, CustomerLookupItem) else None
+                CustomerSummary.model_validate(item.summary, context=STORED)
+                if isinstance(item, CustomerLookupItem)
+                else None
             )
 
         profile = found.get(profile_key) if profile_key else None
@@ -185,14 +188,18 @@ class BookingRepository:
             by_phone=summary(phone_key),
             by_email=summary(email_key),
             by_verified=summary(verified_key),
-            profile=CustomerProfile.model_validate(profile.body)
+            profile=CustomerProfile.model_validate(profile.body, context=STORED)
             if isinstance(profile, CustomerItem)
             else None,
             address_owner=AddressOwner(owner.customer_id, owner.address_id)
             if isinstance(owner, AddressKeyItem)
             else None,
-            vehicle=Vehicle.model_validate(vehicle.body) if isinstance(vehicle, VehicleItem) else None,
-            address=CustomerAddress.model_validate(saved.body) if isinstance(saved, AddressItem) else None,
+            vehicle=Vehicle.model_validate(vehicle.body, context=STORED)
+            if isinstance(vehicle, VehicleItem)
+            else None,
+            address=CustomerAddress.model_validate(saved.body, context=STORED)
+            if isinstance(saved, AddressItem)
+            else None,
             flags=hits_from(flags, found),
         )
 
@@ -206,7 +213,7 @@ class BookingRepository:
             item = CustomerItem.get(keys.customer_pk(customer_id), keys.PROFILE_SK, consistent_read=True)
         except DoesNotExist:
             return None
-        return CustomerProfile.model_validate(item.body).summary()
+        return CustomerProfile.model_validate(item.body, context=STORED).summary()
 
     def customer_parts(
         self, customer_id: str, vehicle_id: str | None, address_id: str | None

@@ -16,6 +16,7 @@ from bookbay.models.catalog import LocationItem, ServiceItem, ShopItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.repositories import audit
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.types import STORED
 
 
 class CatalogRepository:
@@ -49,12 +50,12 @@ class CatalogRepository:
         services: list[Service] = []
         for item in BaseItem.query(keys.SHOP_PK):
             if isinstance(item, ShopItem):
-                shop = Shop.model_validate(_current_shop(item.body))
+                shop = Shop.model_validate(_current_shop(item.body), context=STORED)
                 version = item.version or 0
             elif isinstance(item, LocationItem):
-                locations.append(Location.model_validate(item.body))
+                locations.append(Location.model_validate(item.body, context=STORED))
             elif isinstance(item, ServiceItem):
-                services.append(Service.model_validate(item.body))
+                services.append(Service.model_validate(item.body, context=STORED))
         if shop is None:
             raise ShopNotConfigured("No shop is loaded into this stack yet.")
         catalog = Catalog(

@@ -47,6 +47,7 @@ from bookbay.repositories.audit import AuditRepository
 from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, gsi3_key, take
 from bookbay.repositories.source_links import SourceLinkRepository
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.types import STORED
 
 RECENT_APPOINTMENTS = 20
 HISTORY_ENTRIES = 100
@@ -159,7 +160,7 @@ class CustomerAdminRepository:
             item = CustomerItem.get(pk, keys.PROFILE_SK, consistent_read=True)
         except DoesNotExist:
             return None
-        profile = CustomerProfile.model_validate(item.body)
+        profile = CustomerProfile.model_validate(item.body, context=STORED)
         contacts = [
             Contact("email" if lookup.sk == keys.EMAIL_SK else "phone", lookup.pk.partition("#")[2])
             for lookup in BaseItem.gsi2.query(pk, BaseItem.gsi2sk.startswith(keys.CONTACT_PREFIX))
@@ -169,11 +170,11 @@ class CustomerAdminRepository:
             if value and Contact(kind, value) not in contacts:  # an older lookup item without GSI2 keys
                 contacts.append(Contact(kind, value))
         vehicles = [
-            Vehicle.model_validate(v.body)
+            Vehicle.model_validate(v.body, context=STORED)
             for v in VehicleItem.query(pk, VehicleItem.sk.startswith(keys.VEHICLE_PREFIX))
         ]
         addresses = [
-            CustomerAddress.model_validate(a.body)
+            CustomerAddress.model_validate(a.body, context=STORED)
             for a in AddressItem.query(pk, AddressItem.sk.startswith(keys.ADDRESS_PREFIX))
         ]
         appointments = [
@@ -248,7 +249,11 @@ class CustomerAdminRepository:
 
         page, next_cursor = take(items(), limit, keep, key_of)
         return CustomerPage(
-            [CustomerProfile.model_validate(item.body) for _, item in page if isinstance(item, CustomerItem)],
+            [
+                CustomerProfile.model_validate(item.body, context=STORED)
+                for _, item in page
+                if isinstance(item, CustomerItem)
+            ],
             next_cursor,
         )
 

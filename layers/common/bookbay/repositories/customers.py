@@ -30,6 +30,7 @@ from bookbay.models.table import BaseItem, bind_table
 from bookbay.repositories import audit
 from bookbay.repositories.appointments import customer_parts
 from bookbay.repositories.transactions import LabelledTransaction, write_transaction
+from bookbay.types import STORED
 
 Edit = Callable[[CustomerProfile], CustomerProfile]
 AuditFor = Callable[[CustomerProfile, CustomerProfile], AuditEntry | None]
@@ -90,12 +91,16 @@ class CustomersRepository:
     # ------------------------------------------------------------------ reads
     def profile(self, customer_id: str) -> CustomerProfile | None:
         item = self._profile_item(customer_id)
-        return None if item is None else CustomerProfile.model_validate(item.body)
+        return None if item is None else CustomerProfile.model_validate(item.body, context=STORED)
 
     def profile_and_version(self, customer_id: str) -> tuple[CustomerProfile, int] | None:
         """The profile and its item's version (what an optimistic write is conditional on)."""
         item = self._profile_item(customer_id)
-        return None if item is None else (CustomerProfile.model_validate(item.body), item.version or 0)
+        return (
+            None
+            if item is None
+            else (CustomerProfile.model_validate(item.body, context=STORED), item.version or 0)
+        )
 
     def vehicle(self, customer_id: str, vehicle_id: str) -> Vehicle | None:
         """The customer's saved vehicle ``vehicle_id`` (None: the customer has no such vehicle)."""
@@ -107,7 +112,7 @@ class CustomersRepository:
             item = CustomerLookupItem.get(*keys.contact_key(destination), consistent_read=True)
         except DoesNotExist:
             return None
-        return CustomerSummary.model_validate(item.summary)
+        return CustomerSummary.model_validate(item.summary, context=STORED)
 
     def contact_lookups(self, customer_id: str, profile: CustomerProfile) -> list[CustomerLookupItem]:
         """The customer's phone / e-mail lookup items: those GSI2 lists and those the profile names,
@@ -160,7 +165,7 @@ class CustomersRepository:
                 "The customer was changed by someone else since you read it; load it again.",
                 extra={"version": version},
             )
-        before = CustomerProfile.model_validate(profile_item.body)
+        before = CustomerProfile.model_validate(profile_item.body, context=STORED)
         after = edit(before)
         if after == before and also is None and not write_unchanged:
             return ProfileWritten(before, before, version, 0, written=False)

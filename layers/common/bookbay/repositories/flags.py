@@ -33,6 +33,7 @@ from bookbay.observability import logger
 from bookbay.repositories import audit
 from bookbay.repositories.pagination import GSI3_CURSOR_KEYS, decode_cursor, gsi3_key, take
 from bookbay.repositories.transactions import LabelledTransaction, ReturnedItem, write_transaction
+from bookbay.types import STORED
 
 STALE = "The flag changed meanwhile; load it again."
 _CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -121,7 +122,7 @@ class FlagsRepository:
             item = FlagItem.get(keys.flag_pk(flag_id), keys.FLAG_SK, consistent_read=True)
         except DoesNotExist:
             return None
-        return StoredFlag(Flag.model_validate(item.body), item.version or 0)
+        return StoredFlag(Flag.model_validate(item.body, context=STORED), item.version or 0)
 
     def list(self, *, limit: int, cursor: str | None = None) -> FlagPage:
         """One page of flags, newest first (one Query on GSI3). ``cursor`` is a previous page's
@@ -132,7 +133,8 @@ class FlagsRepository:
         )
         items, next_cursor = take(results, limit, lambda item: isinstance(item, FlagItem), gsi3_key)
         return FlagPage(
-            [Flag.model_validate(item.body) for item in items if isinstance(item, FlagItem)], next_cursor
+            [Flag.model_validate(item.body, context=STORED) for item in items if isinstance(item, FlagItem)],
+            next_cursor,
         )
 
     # ------------------------------------------------------------------ changes

@@ -20,6 +20,7 @@ from bookbay.models import keys
 from bookbay.models.customers import AddressItem, CustomerLookupItem, VehicleItem
 from bookbay.models.table import BaseItem, bind_table
 from bookbay.models.verification import VerificationCodeItem
+from bookbay.types import STORED
 
 
 def _condition_failed(error: UpdateError) -> bool:
@@ -107,7 +108,7 @@ class VerificationRepository:
             item = CustomerLookupItem.get(pk, sk, consistent_read=True)
         except DoesNotExist:
             return None
-        return CustomerSummary.model_validate(item.summary)
+        return CustomerSummary.model_validate(item.summary, context=STORED)
 
     def saved_records(self, customer_id: str) -> tuple[list[Vehicle], list[CustomerAddress]]:
         """The customer's vehicles and addresses (one Query of the customer's partition)."""
@@ -115,7 +116,7 @@ class VerificationRepository:
         addresses: list[CustomerAddress] = []
         for item in BaseItem.query(keys.customer_pk(customer_id)):
             if isinstance(item, VehicleItem):
-                vehicles.append(Vehicle.model_validate(item.body))
+                vehicles.append(Vehicle.model_validate(item.body, context=STORED))
             elif isinstance(item, AddressItem):
-                addresses.append(CustomerAddress.model_validate(item.body))
+                addresses.append(CustomerAddress.model_validate(item.body, context=STORED))
         return vehicles, addresses
