@@ -20,7 +20,7 @@ from bookbay.repositories.availability import AvailabilityRepository
 from bookbay.repositories.booking import BookingRepository
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.services import booking as booking_service
-from tests.integration.conftest import REGION, Stack
+from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
 from tests.integration.test_admin_flags_api import on, post_event
 from tests.integration.test_booking_api import Post, body, body_of, created, of_kind, poster, table
 from tests.integration.test_returning_booking import SAME_PLACE, STRANGER, verify
@@ -289,6 +289,7 @@ def test_a_booking_entered_by_staff_is_checked_the_same_way(seeded: Stack, flag:
         catalog_repo=catalog_repo,
         booking_repo=BookingRepository(seeded.table_name, REGION),
         availability_repo=AvailabilityRepository(seeded.table_name, REGION),
+        configured_base_url=PUBLIC_BASE_URL,
         staff=booking_service.StaffBooking(actor=Actor(sub="s-1", email="advisor@demo-auto.example.com")),
     )
     record = body_of(table(seeded)[keys.appointment_pk(result.appointment.id), keys.APPOINTMENT_SK])
