@@ -102,15 +102,16 @@ class Demo:
         self.emails.add(address)
         return address
 
-    def staff_headers(self) -> dict[str, str]:
-        token = self.http.post(
-            "/_local/token", json={"sub": "demo-staff", "email": "staff@example.com", "groups": ["staff"]}
-        ).json()["token"]
+    def staff_headers(self, *groups: str) -> dict[str, str]:
+        """A staff member's token (in ``groups`` too: the shop owner is staff and owner)."""
+        claims = {"sub": "demo-staff", "email": "staff@example.com", "groups": ["staff", *groups]}
+        token = self.http.post("/_local/token", json=claims).json()["token"]
         return {"Authorization": f"Bearer {token}"}
 
     def settings(self, **changes: Any) -> dict[str, Any]:
-        """Change shop settings; returns what they were."""
-        staff = self.staff_headers()
+        """Change shop settings as the shop's owner (takeover and verification are owner-only);
+        returns what they were."""
+        staff = self.staff_headers("owner")
         before: dict[str, Any] = self.http.get("/v1/admin/settings", headers=staff).json()["settings"]
         answer = self.http.patch("/v1/admin/settings", json={"changes": changes}, headers=staff)
         if answer.status_code != 200:
@@ -269,7 +270,16 @@ class Demo:
 
     def known_source(self) -> None:
         self.say("3. A known-source link plus the phone books without a code")
-        _, link = self.ops("source-link", "--customer", self.customer_id, "--vehicle", self.vehicle_id)
+        # Locally there is no stack to read PublicBaseUrl from: the links start with the stack's URL
+        _, link = self.ops(
+            "source-link",
+            "--customer",
+            self.customer_id,
+            "--vehicle",
+            self.vehicle_id,
+            "--base-url",
+            self.base_url,
+        )
         self.expect("/book?src=" in link["url"], "source link created", link["url"].split("?")[0])
         wrong = self.http.post(
             "/v1/identity/known-source", json={"source_token": link["source_token"], "phone": self.phone()}

@@ -147,19 +147,23 @@ def http(local_stack: LocalStackProcess) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def staff(http: httpx.Client, request: pytest.FixtureRequest) -> dict[str, str]:
     """Headers of a staff member's token (its ``sub`` names the test module, for the audit trail)."""
-    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    claims = {"sub": f"e2e-{module}", "email": "staff@example.com", "groups": ["staff"]}
-    token = http.post("/_local/token", json=claims)
-    assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['token']}"}
+    return token_headers(http, request, "e2e", "staff@example.com", ["staff"])
 
 
 @pytest.fixture(scope="module")
 def owner(http: httpx.Client, request: pytest.FixtureRequest) -> dict[str, str]:
     """Headers of a shop owner's token (staff and owner groups): the owner-only settings (mail
     routing, notification addresses, security: bookbay.services.settings.OWNER_ONLY) need it."""
+    return token_headers(http, request, "e2e-owner", "owner@example.com", ["staff", "owner"])
+
+
+def token_headers(
+    http: httpx.Client, request: pytest.FixtureRequest, prefix: str, email: str, groups: list[str]
+) -> dict[str, str]:
+    """Headers of a local Cognito stand-in token for ``groups``; its ``sub`` is ``prefix`` and the
+    test module's name."""
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    claims = {"sub": f"e2e-owner-{module}", "email": "owner@example.com", "groups": ["staff", "owner"]}
+    claims = {"sub": f"{prefix}-{module}", "email": email, "groups": groups}
     token = http.post("/_local/token", json=claims)
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['token']}"}

@@ -1,5 +1,5 @@
-"""Review requests over HTTP on the local stack: staff turn review requests on (PATCH
-/v1/admin/settings), book an appointment, confirm, check it in and complete it through the admin
+"""Review requests over HTTP on the local stack: the owner turns review requests on (PATCH
+/v1/admin/settings), staff book an appointment, confirm, check it in and complete it through the admin
 API; time passes with ``POST /_local/scheduler/run {until}``: step 1's e-mail arrives (in
 /_local/messages) with the review site and a /r/ link; the customer opens the page and presses
 "Stop these e-mails"; when later steps come due nothing more is sent. The staff queue lists the
@@ -62,12 +62,12 @@ def test_an_unknown_review_link_is_a_404_page(http: httpx.Client) -> None:
 
 
 def test_completed_appointment_gets_the_review_emails_until_the_customer_stops_them(
-    http: httpx.Client, staff: dict[str, str]
+    http: httpx.Client, staff: dict[str, str], owner: dict[str, str]
 ) -> None:
-    # Staff turn review requests on
+    # The owner turns review requests on (their link leads outside the shop: an owner-only setting)
     settings = {"enabled": True, "review_url": REVIEW_URL, "steps_days": [1, 4, 10]}
     response = http.patch(
-        "/v1/admin/settings", json={"changes": {"review_requests": settings}}, headers=staff
+        "/v1/admin/settings", json={"changes": {"review_requests": settings}}, headers=owner
     )
     assert response.status_code == 200, response.text
     # A customer books
@@ -118,13 +118,13 @@ def test_completed_appointment_gets_the_review_emails_until_the_customer_stops_t
 
 
 def test_with_review_requests_off_a_completed_appointment_gets_no_review_email(
-    http: httpx.Client, staff: dict[str, str]
+    http: httpx.Client, staff: dict[str, str], owner: dict[str, str]
 ) -> None:
     current = http.get("/v1/admin/settings", headers=staff)
     assert current.status_code == 200, current.text
     before = current.json()["settings"]["review_requests"]
     off = {"enabled": False, "review_url": REVIEW_URL, "steps_days": [1, 4, 10]}
-    response = http.patch("/v1/admin/settings", json={"changes": {"review_requests": off}}, headers=staff)
+    response = http.patch("/v1/admin/settings", json={"changes": {"review_requests": off}}, headers=owner)
     assert response.status_code == 200, response.text
     try:
         email = f"no-review-{uuid.uuid4().hex[:10]}@example.com"
@@ -145,6 +145,6 @@ def test_with_review_requests_off_a_completed_appointment_gets_no_review_email(
         assert appointment["id"] not in [r["id"] for r in listed.json()["review_requests"]]
     finally:
         restored = http.patch(
-            "/v1/admin/settings", json={"changes": {"review_requests": before}}, headers=staff
+            "/v1/admin/settings", json={"changes": {"review_requests": before}}, headers=owner
         )
         assert restored.status_code == 200, restored.text

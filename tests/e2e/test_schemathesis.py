@@ -40,6 +40,8 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_EXAMPLES = 50  # generated cases per operation, on top of the explicit and coverage-phase ones
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 STAFF_CLAIMS = {"sub": "schemathesis", "email": "schemathesis@example.com", "groups": ["staff"]}
+# Putting every setting back takes the owner group (the run itself is staff only).
+OWNER_CLAIMS = {**STAFF_CLAIMS, "sub": "schemathesis-owner", "groups": ["staff", "owner"]}
 ADMIN_PREFIX = "/v1/admin"
 # Staff writes that may run: their effect is undone after the run (see `staff_state`).
 RESTORED_STAFF_WRITES = {("PATCH", "/v1/admin/settings")}
@@ -88,9 +90,11 @@ def staff_token(local_stack: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def staff_state(local_stack: Any, staff_token: str) -> Any:
-    """Put the shop settings back as they were once schemathesis has PATCHed them."""
-    headers = {"Authorization": f"Bearer {staff_token}"}
+def staff_state(local_stack: Any) -> Any:
+    """Put the shop settings back as they were once schemathesis has PATCHed them (as the owner)."""
+    owner = httpx.post(f"{local_stack.base_url}/_local/token", json=OWNER_CLAIMS, timeout=10)
+    owner.raise_for_status()
+    headers = {"Authorization": f"Bearer {owner.json()['token']}"}
     url = f"{local_stack.base_url}{ADMIN_PREFIX}/settings"
     before = httpx.get(url, headers=headers, timeout=10)
     before.raise_for_status()
