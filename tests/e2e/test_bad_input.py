@@ -3,13 +3,14 @@ and nothing changes."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.support import with_value
 
 pytestmark = pytest.mark.e2e
 
@@ -113,17 +114,6 @@ BOOKING: dict[str, Any] = {
 }
 
 
-def with_value(path: str, value: str) -> dict[str, Any]:
-    """BOOKING with the field at ``path`` (dotted) set to ``value``."""
-    body: dict[str, Any] = json.loads(json.dumps(BOOKING))
-    *parents, name = path.split(".")
-    target = body
-    for part in parents:
-        target = target[part]
-    target[name] = value
-    return body
-
-
 @pytest.mark.parametrize("char", list(NOT_TEXT.values()), ids=list(NOT_TEXT))
 def test_a_booking_with_a_character_that_is_not_text_is_422_naming_the_field(
     http: httpx.Client, char: str
@@ -132,7 +122,7 @@ def test_a_booking_with_a_character_that_is_not_text_is_422_naming_the_field(
     before the verification, so no code is needed to see it)."""
     for field in ("customer.first_name", "vehicle.model", "address.line1", "notes"):
         key = {"Idempotency-Key": f"text-{uuid.uuid4()}"}
-        response = http.post("/v1/appointments", json=with_value(field, f"Ab{char}c"), headers=key)
+        response = http.post("/v1/appointments", json=with_value(BOOKING, field, f"Ab{char}c"), headers=key)
         assert_error(response, 422, "validation_error")
         (detail,) = [d for d in response.json()["error"]["details"] if d["field"] == f"body.{field}"]
         assert f"U+{ord(char):04X}" in detail["message"]

@@ -19,7 +19,7 @@ from bookbay.repositories.source_links import SourceLinkRepository
 from bookbay.services.customers import set_do_not_service
 from bookbay.services.source_links import create_source_link
 from tests.integration.conftest import PUBLIC_BASE_URL, REGION, Stack
-from tests.support import FakeLambdaContext, error_of, load_event, response_json, with_body
+from tests.support import FakeLambdaContext, LogLines, error_of, load_event, response_json, with_body
 from tests.support.customers import CUSTOMER, EMAIL, PHONE, VEHICLE, add_customer
 
 pytestmark = pytest.mark.integration
@@ -199,24 +199,11 @@ def test_the_sample_event_is_a_well_formed_request(verification_app: ModuleType,
 
 
 # ------------------------------------------------------------------------------ logs
-class _EveryLine(logging.Handler):
-    """Keeps each record as the function's JSON formatter writes it, and every field it carries."""
-
-    def __init__(self, formatter: logging.Formatter) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        self.lines.append(json.dumps({k: str(v) for k, v in vars(record).items()}))
-
-
 def test_no_token_phone_number_or_email_address_appears_in_any_log_line(
     verification_app: ModuleType, seeded: Stack, clock: Clock, capfd: pytest.CaptureFixture[str]
 ) -> None:
     service_logger = verification_app.logger
-    every_line = _EveryLine(service_logger.registered_formatter)
+    every_line = LogLines(service_logger.registered_formatter)
     root = logging.getLogger()
     previous = (service_logger.log_level, root.level)
     service_logger.setLevel("DEBUG")

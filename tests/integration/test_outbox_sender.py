@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import email
 import json
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from moto.sns.models import sns_backends
 
 from bookbay.domain.messages import OutboundMessage
 from bookbay.repositories.outbox import OutboxRepository
-from tests.support import FakeLambdaContext, load_event
+from tests.support import FakeLambdaContext, LogLines, load_event
 
 pytestmark = pytest.mark.integration
 REGION = "us-east-1"
@@ -221,18 +220,6 @@ def test_a_sweep_run_ahead_of_time_never_takes_a_delivery_in_progress(outbox_app
 
 
 # ------------------------------------------------------------------------------ provider errors
-class _Lines(logging.Handler):
-    """Every record of the worker's logger, as its JSON formatter writes it."""
-
-    def __init__(self, formatter: logging.Formatter) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.mark.parametrize(
     ("channel", "method", "code", "provider_message", "recipient", "stored_error"),
     [
@@ -272,7 +259,7 @@ def test_a_provider_error_is_logged_and_stored_by_its_code_never_its_text(
     sender = outbox_app.deps.email if channel == "email" else outbox_app.deps.sms
     message_id = f"msg-{channel}-0020"
     enqueue(stack, message_id, channel=channel)
-    lines = _Lines(outbox_app.logger.registered_formatter)
+    lines = LogLines(outbox_app.logger.registered_formatter)
     outbox_app.logger.addHandler(lines)
     try:
         with Stubber(sender._client) as stubber:
@@ -288,7 +275,8 @@ def test_a_provider_error_is_logged_and_stored_by_its_code_never_its_text(
 
     captured = capfd.readouterr()
     log = "\n".join([*lines.lines, captured.out, captured.err])
-    (failed,) = [json.loads(line) for line in lines.lines if "outbox delivery failed" in line]
+    records = [json.loads(line) for line in lines.lines]
+    (failed,) = [r for r in records if str(r.get("message", "")).startswith("outbox delivery failed")]
     assert (failed["error"], failed["provider_status"], failed["message_id"]) == (code, 400, message_id)
     assert recipient not in log
     assert provider_message.split(":", maxsplit=1)[0] not in log  # none of the provider's text

@@ -19,7 +19,7 @@ from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem
 from bookbay.repositories.catalog import CatalogRepository
 from tests.integration.conftest import REGION, Stack, table_items
-from tests.support import load_event, response_json, with_body
+from tests.support import load_event, response_json, with_body, with_value
 from tests.support.appointments import local, next_weekday, seed_appointment
 from tests.support.customers import CUSTOMER, add_customer
 
@@ -46,17 +46,6 @@ def booking(**overrides: Any) -> dict[str, Any]:
     )
     data.update(overrides)
     return data
-
-
-def with_value(data: dict[str, Any], path: str, value: str) -> dict[str, Any]:
-    """``data`` with the field at ``path`` (dotted) set to ``value``."""
-    copy: dict[str, Any] = json.loads(json.dumps(data))
-    *parents, name = path.split(".")
-    target = copy
-    for part in parents:
-        target = target[part]
-    target[name] = value
-    return copy
 
 
 def event(name: str, data: Any = None, params: dict[str, str] | None = None) -> dict[str, Any]:

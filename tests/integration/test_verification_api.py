@@ -32,7 +32,7 @@ from bookbay.models.customers import AddressItem, CustomerLookupItem, VehicleIte
 from bookbay.repositories.catalog import CatalogRepository
 from bookbay.repositories.rate_windows import Full, RateWindows, Taken
 from tests.integration.conftest import REGION, Stack
-from tests.support import FakeLambdaContext, error_of, load_event, response_json, with_body
+from tests.support import FakeLambdaContext, LogLines, error_of, load_event, response_json, with_body
 
 PHONE = "+15125550199"
 EMAIL = "pat.returning@example.com"
@@ -553,19 +553,6 @@ def test_do_not_service_is_not_revealed(seeded: Stack, send: Post, check: Post) 
 
 
 # ------------------------------------------------------------------------------ logs
-class _EveryLine(logging.Handler):
-    """Keeps each record as the function's JSON formatter writes it, and every field it carries."""
-
-    def __init__(self, formatter: logging.Formatter) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-        self.lines.append(json.dumps({k: str(v) for k, v in vars(record).items()}))
-
-
 def test_no_code_phone_number_or_email_address_appears_in_any_log_line(
     verification_app: ModuleType,
     seeded: Stack,
@@ -576,7 +563,7 @@ def test_no_code_phone_number_or_email_address_appears_in_any_log_line(
 ) -> None:
     # Given every log record of the run (the function's at DEBUG, everything else's at INFO)
     service_logger = verification_app.logger
-    every_line = _EveryLine(service_logger.registered_formatter)
+    every_line = LogLines(service_logger.registered_formatter)
     root = logging.getLogger()
     previous = (service_logger.log_level, root.level)
     service_logger.setLevel("DEBUG")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -85,3 +86,29 @@ def error_of(response: dict[str, Any], status: int, code: str) -> dict[str, Any]
     error: dict[str, Any] = response_json(response)["error"]
     assert error["code"] == code and error["message"]
     return error
+
+
+class LogLines(logging.Handler):
+    """Keeps each record as a function's JSON formatter writes it, and every field it carries (so a
+    test can assert that a value reaches no log line, formatted or not)."""
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+        self.lines.append(json.dumps({k: str(v) for k, v in vars(record).items()}))
+
+
+def with_value(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``data`` with the field at ``path`` (dotted, e.g. ``customer.first_name``)
+    set to ``value``."""
+    changed: dict[str, Any] = json.loads(json.dumps(data))
+    *parents, name = path.split(".")
+    target = changed
+    for part in parents:
+        target = target[part]
+    target[name] = value
+    return changed
