@@ -4,6 +4,7 @@ and no character that is not text, except spaces (and in notes line breaks and t
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from bookbay.domain.booking import Appointment, Contact, VehicleDetails
 from bookbay.domain.catalog import Address
 from bookbay.exceptions import ShopFileError
 from bookbay.shopfile import catalog_from_document
-from bookbay.types import MULTI_LINE, STORED, NoteText, Text, check_text, not_text_at
+from bookbay.types import MULTI_LINE, STORED, NoteText, Text, _allowed, check_text, not_text_at
 
 ONE = TypeAdapter(Text)
 NOTE = TypeAdapter(NoteText)
@@ -191,3 +192,13 @@ def test_check_text_says_what_and_where_never_the_value() -> None:
         check_text("abc\u202edef")
     with pytest.raises(ValueError, match=r"^plain text only: character 1 is U\+0000, a control character$"):
         check_text("\x00")
+
+
+def test_the_fast_path_skips_only_characters_the_rule_allows() -> None:
+    """not_text_at skips the per-character rule for text str.isprintable() accepts (a note's line
+    breaks and tabs aside): every such character must be one the rule allows."""
+    printable = [chr(point) for point in range(sys.maxunicode + 1) if chr(point).isprintable()]
+    for multiline in (False, True):
+        extra = ["\n", "\t"] if multiline else []
+        refused = [f"U+{ord(c):04X}" for c in printable + extra if not _allowed(c, 0, multiline=multiline)]
+        assert not refused, (multiline, refused[:10])

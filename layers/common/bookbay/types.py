@@ -184,7 +184,10 @@ def _allowed(text: str, at: int, *, multiline: bool) -> bool:
 
 def not_text_at(text: str, *, multiline: bool = False) -> int | None:
     """The index of the first character of ``text`` that is not text (see above), or None."""
-    if text.isascii() and text.isprintable():
+    # Fast path: str.isprintable() is False for every category refused here (it is also False for
+    # the spaces other than " ", which are allowed, and for the joiners: those take the loop).
+    plain = text.replace("\n", "").replace("\t", "") if multiline else text
+    if plain.isprintable():
         return None
     return next((at for at in range(len(text)) if not _allowed(text, at, multiline=multiline)), None)
 
