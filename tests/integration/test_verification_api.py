@@ -391,6 +391,33 @@ def test_the_shops_sms_cap_refuses_the_next_sms_code_and_email_still_works(
     accepted(send(to="+15125550042", ip="198.51.100.42"))
 
 
+def test_a_busy_sms_window_is_a_retry_not_the_cap_reached(
+    seeded: Stack, verification_app: ModuleType, send: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fired: list[str] = []
+    monkeypatch.setattr(observability.metrics, "add_metric", lambda name, unit, value: fired.append(name))
+    # Given other requests that win every write of the shop's SMS window (far below its cap)
+    windows = verification_app.deps.rate_windows
+    write = windows._write
+    monkeypatch.setattr(
+        windows,
+        "_write",
+        lambda limit, *args: False if limit.kind.startswith("SMS") else write(limit, *args),
+    )
+    # When a customer asks for an SMS code
+    refused = send(to="+15125550042", ip="198.51.100.42")
+    # Then it is a 429 to retry in a second: not sms_unavailable, no SmsCapReached, nothing sent,
+    # and the destination's count given back
+    error = error_of(refused, 429, "too_many_requests")
+    assert refused["multiValueHeaders"]["Retry-After"] == ["1"] and error["retry_after"] == 1
+    assert fired == []
+    assert code_messages(seeded) == []
+    digest = phone_digest(verification_app, "+15125550042")
+    assert not [
+        slot for i in table(seeded) if i["PK"] == f"RATE#SEND#{digest}" for slot in i["slots"] if slot
+    ]
+
+
 def test_the_shops_daily_sms_cap_holds_for_24_hours(seeded: Stack, send: Post, clock: Clock) -> None:
     set_settings(seeded, sms_sends_per_day=2)
     for n in range(2):

@@ -4,7 +4,8 @@ limited subject, read consistently, a slot taken by an UpdateItem conditional on
 
 Taking never counts past the limit, whatever runs at the same time: a taker that loses a race
 for a slot reads the item again and tries another, ``TAKE_ATTEMPTS`` times in all, then is
-refused like a full window (``Full``, retry after a second).
+refused like a full window (``Full(1, contended=True)``: retry after a second; a busy window is
+not a full one, so no caller takes it for a cap reached).
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ class Taken:
 
 @dataclass(frozen=True)
 class Full:
-    """Nothing was counted: the window is full for ``retry_after`` more seconds."""
+    """Nothing was counted: the window is full for ``retry_after`` more seconds, or (``contended``)
+    other requests kept taking the slot this one tried, and it may try again in a second."""
 
     retry_after: int
+    contended: bool = False
 
 
 def _condition_failed(error: UpdateError) -> bool:
@@ -90,7 +93,7 @@ class RateWindows:
             if self._write(limit, subject, window, slot, now):
                 return Taken(limit, subject, slot, micros(now))
             window = self.window(limit, subject)
-        return Full(1)
+        return Full(1, contended=True)
 
     def release(self, taken: Taken) -> None:
         """Give a counted event back (nothing if its slot no longer holds it)."""

@@ -169,8 +169,11 @@ def send_code(
         for limit, subject in [(v.SENDS, digest), *sms]:
             slot = deps.rate_windows.take(limit, subject, now, windows[limit, subject])
             if isinstance(slot, Full):
-                if limit is v.SENDS:
-                    logger.info("verification send refused", extra={"limit": "destination"})
+                if limit is v.SENDS or slot.contended:  # a busy SMS window is not the cap reached
+                    logger.info(
+                        "verification send refused",
+                        extra={"limit": "destination" if limit is v.SENDS else "busy"},
+                    )
                     raise _too_many(slot.retry_after)
                 raise _sms_unavailable(catalog, limit)
             taken.append(slot)
