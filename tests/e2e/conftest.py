@@ -62,11 +62,7 @@ def _tail(path: Path, lines: int = 60) -> str:
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStackProcess]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    # One log per pytest-xdist worker: the stack's URLs are read from it, so two workers writing
-    # one file could both find the first one's and share a stack
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    log_path = ARTIFACTS / (f"local-stack-{worker}.log" if worker else "local-stack.log")
+    log_path = worker_log_path("local-stack")
     running = os.environ.get("BOOKBAY_E2E_URL")
     if running:
         given_log = os.environ.get("BOOKBAY_E2E_LOG")
@@ -79,6 +75,15 @@ def local_stack() -> Iterator[LocalStackProcess]:
         return
     with started_stack(log_path) as stack:
         yield stack
+
+
+def worker_log_path(name: str) -> Path:
+    """Where a stack called ``name`` logs: one file per pytest-xdist worker. The stack's URLs are
+    read from its log, so two workers writing one file could both find the first one's and share
+    a stack (and its rate limits and data)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")
 
 
 @contextmanager

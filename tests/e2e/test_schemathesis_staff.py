@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.e2e.booking import SERVICE, closed, first_day, post_booking
-from tests.e2e.conftest import ARTIFACTS, ROOT, started_stack
+from tests.e2e.conftest import ARTIFACTS, ROOT, started_stack, worker_log_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -60,9 +60,9 @@ FAILURES: list[dict[str, Any]] = []
 # ------------------------------------------------------------------------------ this module's stack
 @pytest.fixture(scope="module")
 def own_stack() -> Iterator[str]:
-    """A local stack for this module alone (its base URL), stopped after it."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with started_stack(ARTIFACTS / "local-stack-staff.log") as stack:
+    """A local stack for this module alone (its base URL; one per xdist worker that runs some of
+    its tests), stopped after it."""
+    with started_stack(worker_log_path("local-stack-staff")) as stack:
         yield stack.base_url
 
 
