@@ -70,10 +70,19 @@ def past_weekday(days_ago: int) -> date:
 
 
 def next_weekday(after: date, days_ahead: int = 3) -> date:
-    """A date the demo's stores are open, at least ``days_ahead`` days after ``after``."""
+    """A date the demo's stores are open, at least ``days_ahead`` days after ``after``, whose
+    previous open day (the day its reminder goes out) is after ``after`` too: from a Friday, three
+    days ahead is a Monday whose reminder would be due today, maybe already past, so it has none."""
     day = after + timedelta(days=days_ahead)
-    while _closed(day):
+    while _closed(day) or _previous_open_day(day) <= after:
         day += timedelta(days=1)
+    return day
+
+
+def _previous_open_day(day: date) -> date:
+    day -= timedelta(days=1)
+    while _closed(day):
+        day -= timedelta(days=1)
     return day
 
 
