@@ -102,7 +102,7 @@ def verification_tokens(
         assert sent.status_code == 202, f"{to}: {sent.text}"
     sent_now: list[dict[str, Any]] = []
     if to_verify:
-        assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+        drain(http)
         sent_now = http.get("/_local/messages").json()["messages"]
     for to, customer in to_verify.items():
         codes = [
@@ -225,10 +225,15 @@ def first_day(after: date, wanted: Callable[[date], bool]) -> date:
 
 
 # ------------------------------------------------------------------------------ the stack's side
+def drain(http: httpx.Client) -> None:
+    """Wait until the stack's streams have delivered every outbox record and effect written so far."""
+    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+
+
 def messages_to(http: httpx.Client, to: str) -> list[dict[str, Any]]:
     """Every message sent to ``to`` (an address or phone number), oldest first, once the outbox
     is delivered (GET /_local/messages)."""
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+    drain(http)
     return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == to]
 
 

@@ -34,7 +34,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from bookbay.templates import time_of_day
-from tests.e2e.booking import closed, messages_to, phone_on_no_customer, post_booking
+from tests.e2e.booking import closed, drain, messages_to, phone_on_no_customer, post_booking
 from tests.e2e.browser import CSP_PROBE, require_chromium
 
 pytestmark = pytest.mark.e2e
@@ -450,7 +450,9 @@ def test_check_in_complete_and_stop_the_review_emails_from_the_page(
     expect(page.locator("#no-actions")).to_have_text("No actions: the appointment is completed.")
     assert read(http, staff, f"/v1/admin/appointments/{booked['id']}")["appointment"]["status"] == "completed"
 
-    # Then the customer is in the review queue, and staff stop the e-mails from it
+    # Then, once the completion's effects are applied (the stream worker starts the review
+    # requests), the customer is in the review queue, and staff stop the e-mails from it
+    drain(http)
     page.get_by_role("link", name="Review queue").click()
     item = page.locator(f'li[data-review-id="{booked["id"]}"]')
     expect(item).to_contain_text(ana.email)

@@ -636,6 +636,26 @@ def test_a_taken_slot_offers_alternatives_as_buttons(
     phone.assert_clean(failed_loads_expected=True)
 
 
+def test_asking_for_free_times_again_keeps_the_time_picked(phone: Tab, local_stack: Any) -> None:
+    # Given a customer who picked a time
+    page = open_page(phone, f"{local_stack.base_url}/book")
+    choose_store(page)
+    choose_service(page)
+    start = pick_time(page)
+
+    # When "See free times" is pressed again (a second press, or one whose answer comes late)
+    with page.expect_response(lambda r: "/v1/availability" in r.url) as again:
+        page.locator("#service-continue").click()
+    assert again.value.status == 200
+    expect(page.locator("#service-continue")).to_be_enabled()
+
+    # Then the new answer keeps the day and the time picked, and Continue goes on with them
+    expect(page.locator("#time-list input:checked")).to_have_attribute("value", start)
+    time_continue(page)
+    expect(page.locator("#contact-form")).to_be_visible()
+    phone.assert_clean()
+
+
 def test_zip_errors_are_shown_at_the_zip_fields(phone: Tab, local_stack: Any) -> None:
     page = open_page(phone, f"{local_stack.base_url}/book")
     # A ZIP code that does not exist

@@ -46,7 +46,7 @@ import boto3
 import httpx
 import pytest
 
-from tests.e2e.booking import SERVICE, closed, first_day, is_code, phone_on_no_customer
+from tests.e2e.booking import SERVICE, closed, drain, first_day, is_code, phone_on_no_customer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -190,10 +190,6 @@ class Shop:
 
 
 # ------------------------------------------------------------------------------ the stack's side
-def drain(http: httpx.Client) -> None:
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
-
-
 def messages_to(http: httpx.Client, to: str) -> list[dict[str, Any]]:
     drain(http)
     return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == to]

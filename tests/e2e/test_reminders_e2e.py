@@ -23,6 +23,7 @@ from tests.e2e.booking import (
     SERVICE,
     book_last_free_slot,
     closed,
+    drain,
     first_day,
     messages_to,
     run_scheduler,
@@ -63,7 +64,7 @@ def reminders_to(http: httpx.Client, last_name: str) -> list[dict[str, Any]]:
 
 
 def staff_link(http: httpx.Client, local_stack: Any, last_name: str) -> str:
-    assert http.post("/_local/streams/drain", json={"timeout_seconds": 30}).json() == {"drained": True}
+    drain(http)
     (store,) = [
         m
         for m in http.get("/_local/messages").json()["messages"]

@@ -712,12 +712,14 @@ function renderTimes(day) {
     return;
   }
   const slots = slotsByDay().get(day) || [];
+  // A new answer for the same search (a second "See free times") keeps the time the customer picked.
+  const picked = state.slot ? state.slot.start : checkedValue("time");
   const zone = slots.length ? zoneAbbreviation(slots[0].start, state.timezone) : "";
   $("time-legend").textContent = `Times on ${dayText(day, "long")}${zone ? ` (${zone})` : ""}`;
   $("time-list").replaceChildren(
     ...slots.map((slot) => {
       const id = `time-${slot.start.slice(0, 16).replace(/[^0-9]/g, "")}`;
-      return chip("time", id, slot.start, [timeOfDay(slot.start)], state.slot && state.slot.start === slot.start);
+      return chip("time", id, slot.start, [timeOfDay(slot.start)], slot.start === picked);
     }),
   );
   group.hidden = false;
