@@ -29,7 +29,14 @@ import pytest
 from bookbay.domain.availability import slot_starts
 from bookbay.models import keys
 from bookbay.shopfile import read_shop_file
-from tests.e2e.booking import is_code, messages_to, post_booking, requires_verification, verification_tokens
+from tests.e2e.booking import (
+    first_day,
+    is_code,
+    messages_to,
+    post_booking,
+    requires_verification,
+    verification_tokens,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -43,14 +50,16 @@ RUN = uuid.uuid4().hex[:6]  # the racers' e-mails are this run's own (each verif
 CATALOG = read_shop_file(ROOT / "ops" / "shops" / "demo.yaml")
 
 
-def open_day(days_ahead: int) -> date:
-    """A day the Phoenix store is open, at least ``days_ahead`` days from now (within the horizon)."""
+def is_open(day: date) -> bool:
+    """Whether the Phoenix store takes bookings on ``day`` (a weekday with slots)."""
     location = CATALOG.location(LOCATION)
     assert location is not None
-    day = datetime.now(PHOENIX).date() + timedelta(days=days_ahead)
-    while day.weekday() >= 5 or not slot_starts(location, CATALOG.shop.settings, day):
-        day += timedelta(days=1)
-    return day
+    return day.weekday() < 5 and bool(slot_starts(location, CATALOG.shop.settings, day))
+
+
+def open_day(days_ahead: int) -> date:
+    """A day the Phoenix store is open, at least ``days_ahead`` days from now (within the horizon)."""
+    return first_day(datetime.now(PHOENIX).date() + timedelta(days=days_ahead), is_open)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -185,7 +194,7 @@ def test_25_concurrent_bookings_of_a_capacity_2_slot_make_exactly_2(
 
 
 def test_a_race_mixing_90_minute_bookings_never_overbooks_any_slot(http: httpx.Client, dynamodb: Any) -> None:
-    day = open_day((open_day(8) - datetime.now(PHOENIX).date()).days + 1)  # not the 25-bookings race's day
+    day = first_day(open_day(8) + timedelta(days=1), is_open)  # not the 25-bookings race's day
     slot = at(day, 13)
     # 12 oil changes at 13:00, and 13 brake jobs at 12:30 (90 minutes: 12:30, 13:00 and 13:30)
     bodies = [booking(slot, 200 + n) for n in range(12)]

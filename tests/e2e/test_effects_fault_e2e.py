@@ -46,7 +46,7 @@ import boto3
 import httpx
 import pytest
 
-from tests.e2e.booking import SERVICE, closed, drain, first_day, is_code, phone_on_no_customer
+from tests.e2e.booking import SERVICE, closed, drain, first_day, is_code, messages_to, phone_on_no_customer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -190,11 +190,6 @@ class Shop:
 
 
 # ------------------------------------------------------------------------------ the stack's side
-def messages_to(http: httpx.Client, to: str) -> list[dict[str, Any]]:
-    drain(http)
-    return [m for m in http.get("/_local/messages").json()["messages"] if m["to"] == to]
-
-
 def run_scheduler(http: httpx.Client, until: datetime) -> dict[str, Any]:
     """POST /_local/scheduler/run: its whole answer (``fired`` and ``rules_fired``)."""
     response = http.post("/_local/scheduler/run", json={"until": until.isoformat()})
