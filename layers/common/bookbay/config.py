@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from bookbay.modeling import BaseModel
 
 
 class ConfigError(RuntimeError):

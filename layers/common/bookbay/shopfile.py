@@ -10,11 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from bookbay.domain.catalog import Catalog, Location, Service, Shop, ShopSettings
 from bookbay.exceptions import ShopFileError
 from bookbay.geo import zip_centroid
+from bookbay.modeling import BaseModel
 from bookbay.types import E164Phone, Slug, Text, TimeZoneName
 
 

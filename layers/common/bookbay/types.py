@@ -9,8 +9,6 @@ from types import MappingProxyType
 from typing import Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
@@ -62,6 +60,8 @@ TimeZoneName = Annotated[
 
 def normalize_phone(value: str, region: str = "US") -> str:
     """Parse a phone number to E.164, or raise ValueError."""
+    import phonenumbers  # only requests that take a phone number load it
+
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
@@ -73,6 +73,8 @@ def normalize_phone(value: str, region: str = "US") -> str:
 
 def phone_display(e164: str) -> str:
     """``+1 512-555-0123`` (international format), or the value as given when it does not parse."""
+    import phonenumbers  # only messages and pages that show a phone load it
+
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -80,8 +82,20 @@ def phone_display(e164: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def phone_region(e164: str) -> str | None:
+    """The ISO country of an E.164 phone number (``US``), or None when it does not parse."""
+    import phonenumbers  # only SMS paths need it
+
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def normalize_email(value: str) -> str:
     """Validate an e-mail address's syntax and return its normalized form, or raise ValueError."""
+    from email_validator import EmailNotValidError, validate_email  # its regexes cost 16 ms
+
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:

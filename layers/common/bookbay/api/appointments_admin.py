@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import Appointment, Contact, CustomerAddress, CustomerSummary, Vehicle
 from bookbay.domain.booking_request import BookingRequest, Source
 from bookbay.domain.catalog import Channel
+from bookbay.modeling import BaseModel
 from bookbay.services.appointment_admin import AdminAppointment
 from bookbay.services.econfirmation import Sent
 from bookbay.types import MULTI_LINE

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from bookbay.domain.blocks import MAX_BLOCK_AHEAD_DAYS, MAX_BLOCK_DAYS, Block
+from bookbay.modeling import BaseModel
 from bookbay.repositories.blocks import BlockedAppointment, StoredBlock
 from bookbay.types import MULTI_LINE, LocationId
 

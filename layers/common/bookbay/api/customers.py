@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import CustomerSummary, PreferredChannel, ProposedField
 from bookbay.domain.catalog import Address
 from bookbay.domain.source_links import MAX_CAMPAIGN_LENGTH
+from bookbay.modeling import BaseModel
 from bookbay.repositories.customer_admin import CustomerAppointment, CustomerRecord, StoredProposal
 from bookbay.types import ONE_LINE, E164Phone, Email
 

@@ -6,7 +6,9 @@ from datetime import datetime
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from bookbay.modeling import BaseModel
 
 
 class ErrorDetail(BaseModel):

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bookbay.domain.catalog import Address
 from bookbay.domain.flags import Flag, FlagField, normalize_name
+from bookbay.modeling import BaseModel
 from bookbay.types import MULTI_LINE, ONE_LINE, E164Phone, Email
 
 Reason = Annotated[

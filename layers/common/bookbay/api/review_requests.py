@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
 from bookbay.domain.review_requests import EndedBy, ReviewRequest, ReviewStatus
+from bookbay.modeling import BaseModel
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.availability import AvailableSlot
@@ -20,6 +20,7 @@ from bookbay.domain.catalog import (
     Shop,
     ShopSettings,
 )
+from bookbay.modeling import BaseModel
 from bookbay.types import AppointmentType, OtpCode, Weekday, Zip
 
 
@@ -183,7 +184,7 @@ class SettingsHistoryResponse(BaseModel):
 class SettingsPatch(BaseModel):
     """Fields to change; absent fields keep their value. Nested objects are replaced whole."""
 
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(default=None, description="The version read; a mismatch is a 409")
     changes: dict[str, object] = Field(

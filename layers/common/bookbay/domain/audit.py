@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from bookbay.modeling import BaseModel
 
 _frozen = ConfigDict(frozen=True, extra="forbid")
 

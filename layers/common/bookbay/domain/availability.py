@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from bookbay.domain.catalog import Location, Service, ShopSettings
 from bookbay.exceptions import AppointmentTypeNotOffered, ShopNotConfigured, ZipNotServed
 from bookbay.types import AppointmentType, parse_hhmm
@@ -53,6 +51,8 @@ def zone_of(location: Location) -> ZoneInfo:
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    import holidays  # its calendars load on the first closed-day check, not at import
+
     try:
         calendar = holidays.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as exc:

@@ -15,12 +15,13 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from bookbay.domain.audit import Actor
 from bookbay.domain.availability import slot_starts, zone_of
 from bookbay.domain.catalog import Location, ShopSettings
 from bookbay.exceptions import ValidationFailed
+from bookbay.modeling import BaseModel
 from bookbay.types import SLUG_PATTERN, NoteText
 
 MAX_BLOCK_DAYS = 31

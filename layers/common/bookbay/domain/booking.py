@@ -6,18 +6,11 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from bookbay.domain.catalog import Address
 from bookbay.domain.flags import FlagMatch
+from bookbay.modeling import BaseModel
 from bookbay.types import (
     MULTI_LINE,
     AppointmentType,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
 from bookbay.domain.booking import Contact, PreferredChannel, VehicleDetails
 from bookbay.domain.catalog import Address
+from bookbay.modeling import BaseModel
 from bookbay.types import MULTI_LINE, SLUG_PATTERN, AppointmentType, LocationId, ServiceId
 
 RecordId = Annotated[

@@ -6,8 +6,9 @@ import itertools
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from bookbay.modeling import BaseModel
 from bookbay.types import (
     ONE_LINE,
     WEEKDAYS,

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from bookbay.domain.audit import Actor
 from bookbay.domain.ids import new_id
+from bookbay.modeling import BaseModel
 
 EffectName = Literal["reminder.sync", "review.start", "review.unschedule"]
 

@@ -21,11 +21,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from bookbay.domain.audit import Actor
 from bookbay.domain.catalog import Address
 from bookbay.exceptions import FieldNotFlagged
+from bookbay.modeling import BaseModel
 from bookbay.types import NoteText, Text
 
 FlagField = Literal["name", "email", "phone", "address"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from bookbay.domain.catalog import Channel
+from bookbay.modeling import BaseModel
 
 DeliveryStatus = Literal["pending", "sending", "sent", "failed"]
 

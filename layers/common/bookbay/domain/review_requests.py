@@ -28,9 +28,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from bookbay.exceptions import InvalidTransition
+from bookbay.modeling import BaseModel
 from bookbay.types import Email, HourMinute, parse_hhmm
 
 ReviewStatus = Literal["active", "done", "opted_out", "stopped", "finished"]

@@ -29,12 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import phonenumbers
-
 from bookbay.domain.catalog import Channel, ShopSettings
 from bookbay.domain.rate_windows import Limit, Window
 from bookbay.exceptions import ChannelNotOffered, ValidationFailed
-from bookbay.types import normalize_email, normalize_phone
+from bookbay.types import normalize_email, normalize_phone, phone_region
 
 if TYPE_CHECKING:
     import pyotp
@@ -158,10 +156,8 @@ def check_channel(settings: ShopSettings, channel: Channel, destination: str) ->
     """The shop sends codes over ``channel``, and SMS only to its allowed countries."""
     if channel not in settings.verification_channels:
         raise ChannelNotOffered(f"This shop does not send verification codes by {channel}.")
-    if channel == "sms":
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(destination))
-        if region not in settings.sms_countries:
-            raise ChannelNotOffered("This shop does not send text messages to this country.")
+    if channel == "sms" and phone_region(destination) not in settings.sms_countries:
+        raise ChannelNotOffered("This shop does not send text messages to this country.")
 
 
 def offered_channels(settings: ShopSettings, sms_capped: bool) -> list[Channel]:

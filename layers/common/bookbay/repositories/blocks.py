@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, ConfigDict
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.operand import Path
 
@@ -29,6 +29,7 @@ from bookbay.domain.audit import AuditEntry
 from bookbay.domain.blocks import Block, BlockRef
 from bookbay.domain.booking import HOLDS_CAPACITY, Contact
 from bookbay.exceptions import StaleWrite
+from bookbay.modeling import BaseModel
 from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem
 from bookbay.models.blocks import BLOCK_COUNT_ATTRIBUTE, BlockItem

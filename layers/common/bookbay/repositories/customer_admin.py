@@ -24,13 +24,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, ConfigDict
 from pynamodb.exceptions import DoesNotExist
 
 from bookbay.domain.audit import AuditEntry
 from bookbay.domain.booking import CustomerAddress, CustomerProfile, ProposedChange, Vehicle
 from bookbay.domain.source_links import SourceLink
 from bookbay.exceptions import Conflict, StaleWrite
+from bookbay.modeling import BaseModel
 from bookbay.models import keys
 from bookbay.models.appointments import AppointmentItem
 from bookbay.models.customers import (

@@ -14,8 +14,6 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 from bookbay.domain.booking import Appointment, AppointmentStatus, PreferredChannel
 from bookbay.domain.catalog import Address, Catalog, Channel, Location, Service, Shop, ShopSettings
 from bookbay.domain.ids import new_id
@@ -23,7 +21,7 @@ from bookbay.domain.messages import OutboundMessage
 from bookbay.exceptions import LocationNotFound, ServiceNotFound
 from bookbay.observability import logger
 from bookbay.templates import render, short_when
-from bookbay.types import AppointmentType
+from bookbay.types import AppointmentType, phone_region
 
 CustomerMessageKind = Literal["requested", "confirmed", "rescheduled", "cancelled"]
 MessageKind = Literal["confirmation", "reminder"]  # what goes by the preferred channel
@@ -107,11 +105,8 @@ def store_recipient(catalog: Catalog, location: Location) -> str:
 
 # ------------------------------------------------------------------------------ the customer's channel
 def sms_allowed(phone: str, settings: ShopSettings) -> bool:
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
-    except phonenumbers.NumberParseException:
-        return False
-    return region in settings.sms_countries
+    region = phone_region(phone)
+    return region is not None and region in settings.sms_countries
 
 
 def delivery_channel(

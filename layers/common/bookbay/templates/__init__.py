@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from bookbay.types import phone_display
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
@@ -46,6 +47,9 @@ def time_of_day(moment: datetime) -> str:
 
 @cache
 def environment() -> Environment:
+    """The templates' environment, built (and jinja2 imported) on the first render."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(

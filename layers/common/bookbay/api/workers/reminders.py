@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bookbay.api.workers.schedules import schedule_input
+from bookbay.modeling import BaseModel
 from bookbay.observability import metrics
 from bookbay.services import reminders
 from bookbay.services.econfirmation import MessageDeps

@@ -11,9 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bookbay.api.workers.schedules import schedule_input
+from bookbay.modeling import BaseModel
 from bookbay.observability import metrics
 from bookbay.services import review_requests
 from bookbay.services.review_requests import ReviewDeps

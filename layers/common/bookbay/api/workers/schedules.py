@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from bookbay.modeling import BaseModel
 from bookbay.observability import logger
 
 _Input = TypeVar("_Input", bound=BaseModel)
