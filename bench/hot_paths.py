@@ -334,21 +334,27 @@ class Meter:
         return self.operations.count("Scan")
 
 
+# The clients a call goes through on its way to botocore (not where it is made from)
+CLIENT_LIBRARIES = ("/botocore/", "/boto3/", "/pynamodb/")
+
+
 def call_path(depth: int = 3) -> str:
     """Where the call is made from: the innermost ``depth`` frames in the layer (bookbay/...),
-    innermost first; else the innermost Powertools frame (its idempotency records)."""
-    frames = traceback.extract_stack()[:-2]
+    innermost first, after the library frame that made it when that is not the layer's own (the
+    Powertools idempotency records)."""
+    frames = [
+        f for f in traceback.extract_stack()[:-2] if not any(lib in f.filename for lib in CLIENT_LIBRARIES)
+    ]
     ours = [f for f in frames if Path(f.filename).is_relative_to(LAYER_PACKAGE)]
-    if ours:
-        return " <- ".join(
-            f"{Path(f.filename).relative_to(LAYER_PACKAGE.parent)}:{f.lineno} {f.name}"
-            for f in reversed(ours[-depth:])
-        )
-    powertools = [f for f in frames if "aws_lambda_powertools" in f.filename]
-    if powertools:
-        f = powertools[-1]
-        return f"aws_lambda_powertools/{f.filename.split('aws_lambda_powertools/', 1)[1]}:{f.lineno} {f.name}"
-    return "?"
+    path = [
+        f"{Path(f.filename).relative_to(LAYER_PACKAGE.parent)}:{f.lineno} {f.name}"
+        for f in reversed(ours[-depth:])
+    ]
+    if frames and frames[-1] not in ours:
+        caller = frames[-1]
+        name = caller.filename.rsplit("site-packages/", 1)[-1]
+        path.insert(0, f"{name}:{caller.lineno} {caller.name}")
+    return " <- ".join(path) or "?"
 
 
 @dataclass(frozen=True)
