@@ -253,9 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     if any("error" in row for row in rows):
         return 1
     if args.check:
-        over = [row for row in rows if row["ratio"] > args.check]
-        if over:
-            names = ", ".join(f"{row['function']} {row['ratio']:.2f}x" for row in over)
+        over_budget = [row for row in rows if row["ratio"] > args.check]
+        if over_budget:
+            names = ", ".join(f"{row['function']} {row['ratio']:.2f}x" for row in over_budget)
             print(
                 f"cold import over budget ({args.check}x the baseline): {names}. Find the cost with "
                 "`python -X importtime`, and import what one path needs where it is used.",

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
-import jwt
-from aws_lambda_powertools.utilities import parameters
-
 from bookbay.domain.booking import VerifiedVia
 from bookbay.domain.catalog import Channel
 from bookbay.domain.verification import derive_key
@@ -32,9 +29,14 @@ SecretSource = Callable[[], bytes]
 
 
 def secrets_manager_source(secret_arn: str) -> SecretSource:
-    """The secret's value via Powertools' parameters (cached ``SECRET_CACHE_SECONDS``)."""
+    """The secret's value via Powertools' parameters (cached ``SECRET_CACHE_SECONDS``).
+
+    Powertools' parameters (and boto3 with it) is imported on the first read: a code send, a
+    booking without a token or a staff page never loads them."""
 
     def read() -> bytes:
+        from aws_lambda_powertools.utilities import parameters
+
         value: str | bytes = parameters.get_secret(secret_arn, max_age=SECRET_CACHE_SECONDS)
         return value.encode("utf-8") if isinstance(value, str) else value
 
@@ -86,12 +88,16 @@ class VerificationTokens:
             claims["customer_id"] = customer_id
         if vehicle_id:
             claims["vehicle_id"] = vehicle_id
+        import jwt  # imported by the requests that sign or check a token, not at cold start
+
         return jwt.encode(claims, self._key(), algorithm=ALGORITHM)
 
     def verify(self, token: str, now: datetime | None = None) -> VerifiedIdentity:
         """The identity a token proves; InvalidVerificationToken (401) when bad or expired."""
         now = now or datetime.now(UTC)
         refused = InvalidVerificationToken("The verification is invalid or has expired; verify again.")
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
