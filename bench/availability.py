@@ -185,7 +185,7 @@ def run(appointments: int, samples: int) -> dict[str, Any]:
 
         from bookbay.domain import availability
 
-        catalog = module.catalog_repo.catalog()
+        catalog = module.deps.catalog.catalog()
         location, service = catalog.location(LOCATION_ID), catalog.service(SERVICE_ID)
         settings = catalog.shop.settings
         today: date = now.astimezone(availability.zone_of(location)).date()
@@ -211,7 +211,7 @@ def run(appointments: int, samples: int) -> dict[str, Any]:
         query_times, pages = timed(raw_query(environment["TABLE_NAME"], start_utc, end_utc), samples)
 
         # (c) the slot arithmetic alone, on the usage read
-        usage = module.availability_repo.usage(LOCATION_ID, start_utc, end_utc)
+        usage = module.deps.availability.usage(LOCATION_ID, start_utc, end_utc)
         domain_times, _ = timed(
             lambda: availability.bookable_slots(
                 location,
