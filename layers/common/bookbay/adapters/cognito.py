@@ -7,7 +7,10 @@ function: a cycle), so the function looks it up once per container.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Protocol
+
+from bookbay.adapters import aws_client
 
 PAGE_SIZE = 60  # ListUserPoolClients' maximum
 
@@ -25,11 +28,17 @@ class AppClients(Protocol):
 
 class CognitoAppClients:
     def __init__(self, region: str, client: Any | None = None) -> None:
-        if client is None:
-            import boto3
+        self._given_client = client
+        self._region = region
 
-            client = boto3.client("cognito-idp", region_name=region)
-        self._client = client
+    @cached_property
+    def _client(self) -> Any:
+        """The given client, or boto3's, made on the first call (not at cold start)."""
+        return (
+            self._given_client
+            if self._given_client is not None
+            else aws_client("cognito-idp", region=self._region)
+        )
 
     def client_id(self, user_pool_id: str, client_name: str) -> str | None:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import cached_property
 from typing import Any, Protocol
+
+from bookbay.adapters import aws_client
 
 
 class DeliveryError(Exception):
@@ -71,13 +74,14 @@ def build_mime(email: Email, sender: str, sender_name: str) -> bytes:
 
 class SesEmailSender:
     def __init__(self, sender: str, sender_name: str, client: Any | None = None) -> None:
-        if client is None:
-            import boto3
-
-            client = boto3.client("ses")
-        self._client = client
+        self._given_client = client
         self._sender = sender
         self._sender_name = sender_name
+
+    @cached_property
+    def _client(self) -> Any:
+        """The given client, or boto3's, made on the first call (not at cold start)."""
+        return self._given_client if self._given_client is not None else aws_client("ses")
 
     def send(self, email: Email) -> str:
         from botocore.exceptions import BotoCoreError, ClientError

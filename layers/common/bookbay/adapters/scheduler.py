@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Protocol
+
+from bookbay.adapters import aws_client
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,13 @@ def at_expression(at: datetime) -> str:
 
 class EventBridgeScheduler:
     def __init__(self, target: ScheduleTarget, client: Any | None = None) -> None:
-        if client is None:
-            import boto3
-
-            client = boto3.client("scheduler")
-        self._client = client
+        self._given_client = client
         self._target = target
+
+    @cached_property
+    def _client(self) -> Any:
+        """The given client, or boto3's, made on the first call (not at cold start)."""
+        return self._given_client if self._given_client is not None else aws_client("scheduler")
 
     def schedule_once(self, name: str, at: datetime, target_arn: str, payload: dict[str, Any]) -> None:
         target: dict[str, Any] = {

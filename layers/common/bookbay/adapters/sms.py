@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
+from bookbay.adapters import aws_client
 from bookbay.adapters.email import DeliveryError
 
 
@@ -22,16 +24,17 @@ class SmsSender(Protocol):
 
 class SnsSmsSender:
     def __init__(self, sender_id: str | None = None, client: Any | None = None) -> None:
-        if client is None:
-            import boto3
-
-            client = boto3.client("sns")
-        self._client = client
+        self._given_client = client
         self._attributes: dict[str, Any] = {
             "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
         }
         if sender_id:
             self._attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
+
+    @cached_property
+    def _client(self) -> Any:
+        """The given client, or boto3's, made on the first call (not at cold start)."""
+        return self._given_client if self._given_client is not None else aws_client("sns")
 
     def send(self, sms: Sms) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
