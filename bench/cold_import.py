@@ -15,8 +15,9 @@ call is made: importing builds clients but calls nothing.
 
 The samples are interleaved (one round takes one sample of every module, baseline included), so
 a slow spell of a noisy machine lands on every module's figures alike rather than on a few.
-``--check RATIO`` exits 1 when any function's median is over RATIO times the baseline's median
-(``make test`` runs it with the budget, 1.3).
+``--check RATIO`` exits 1 when any function's median is over RATIO times the baseline's median,
+or over its own ceiling in ALLOWANCES, which names why it is allowed more (``make test`` runs it
+with the budget, 1.3).
 """
 
 from __future__ import annotations
@@ -39,6 +40,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from scripts.openapi import BASE_ENV, LAYER, ROOT, function_environments, load_template
 
 BUDGET = 1.3  # the most any function's cold import may take, as a multiple of the baseline's
+
+# Functions allowed over BUDGET, each with its own ceiling and the reason it cannot meet the
+# budget yet. The check holds them at their ceiling, so they cannot grow either; one that comes
+# under BUDGET is reported, so its entry goes.
+ALLOWANCES: dict[str, tuple[float, str]] = {
+    "BookingFunction": (
+        1.65,
+        "Powertools' idempotency persistence (DynamoDBPersistenceLayer) imports boto3 (with "
+        "s3transfer and multiprocessing) at module level, about 0.4x of the baseline; every "
+        "booking writes its idempotency record, so the first request would load it anyway",
+    ),
+}
+
+
+def ceiling(function: str, budget: float) -> float:
+    """The most ``function`` may take (a multiple of the baseline): the budget or its allowance."""
+    allowance = ALLOWANCES.get(function)
+    return max(budget, allowance[0]) if allowance else budget
+
 
 # What the Lambda runtime sets before the import (besides the template's variables). Tracing is
 # not disabled: in Lambda it is on (Tracing: Active), and what the tracer loads then is a cost.
@@ -243,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row['function']:<28} {'error: ' + row['error']}")
         else:
             spread = f"{row['min_ms']:.0f}-{row['max_ms']:.0f}"
-            over = "  over budget" if args.check and row["ratio"] > args.check else ""
+            over = ""
+            if args.check and row["ratio"] > ceiling(row["function"], args.check):
+                over = "  over budget"
+            elif args.check and row["ratio"] > args.check:
+                over = f"  allowed up to {ceiling(row['function'], args.check)}x: see ALLOWANCES"
             print(f"{row['function']:<28} {row['median_ms']:>10.0f} {row['ratio']:>11.2f} {spread:>16}{over}")
     if args.json:
         args.json.write_text(
@@ -253,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     if any("error" in row for row in rows):
         return 1
     if args.check:
-        over_budget = [row for row in rows if row["ratio"] > args.check]
+        for row in rows:
+            if row["function"] in ALLOWANCES and row["ratio"] <= args.check:
+                print(f"{row['function']} is within {args.check}x now: remove its entry from ALLOWANCES")
+        over_budget = [row for row in rows if row["ratio"] > ceiling(row["function"], args.check)]
         if over_budget:
             names = ", ".join(f"{row['function']} {row['ratio']:.2f}x" for row in over_budget)
             print(
@@ -262,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        print(f"every function within {args.check}x the baseline")
+        print(f"every function within {args.check}x the baseline, or its allowance (ALLOWANCES)")
     return 0
 
 

@@ -7,8 +7,10 @@ and unit designators; the ZIP is cut to five digits.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bookbay.domain.catalog import Address
+from bookbay.exceptions import ValidationFailed
 
 _SUFFIXES = {
     "ALLEY": "ALY",
@@ -135,3 +137,32 @@ def masked_street(address: Address) -> str:
         else:
             masked.append(bare[0] + "*" * (len(bare) - 1))
     return " ".join(masked)
+
+
+def checked_address(address: Address) -> str:
+    """The canonical form of a US street address; ValidationFailed (with the fields) when it is
+    not one: usaddress must read a street address, and the ZIP must exist in the given state."""
+    import usaddress  # loads its model on first use
+    import zipcodes  # loads its data set on first use
+
+    details: list[dict[str, Any]] = []
+    street = " ".join(part for part in (address.line1, address.line2 or "") if part)
+    try:
+        tagged, kind = usaddress.tag(street)
+    except usaddress.RepeatedLabelError:
+        tagged, kind = {}, "Ambiguous"
+    if kind != "Street Address" or not tagged.get("AddressNumber") or not tagged.get("StreetName"):
+        details.append({"field": "body.address.line1", "message": "not a street address (number and street)"})
+    try:
+        matches = zipcodes.matching(address.zip)
+    except (TypeError, ValueError):
+        matches = []
+    if not matches:
+        details.append({"field": "body.address.zip", "message": "unknown ZIP code"})
+    elif all(match.get("state") != address.state for match in matches):
+        details.append(
+            {"field": "body.address.state", "message": f"ZIP code {address.zip} is not in this state"}
+        )
+    if details:
+        raise ValidationFailed("The address is not a valid US street address.", details=details)
+    return canonical_address(address)

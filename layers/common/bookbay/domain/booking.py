@@ -162,6 +162,10 @@ class CustomerConfirmation(BaseModel):
     start: AwareDatetime = Field(description="The appointment's start the customer confirmed")
 
 
+# The warning staff get on a Do Not Service customer's appointment (never shown to a customer).
+DO_NOT_SERVICE_WARNING = "do_not_service"
+
+
 class Appointment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from bookbay.domain.audit import Actor, AuditEntry
 from bookbay.domain.booking import (
+    DO_NOT_SERVICE_WARNING,
     AppointmentStatus,
     CustomerAddress,
     CustomerSummary,
@@ -29,12 +30,13 @@ from bookbay.observability import logger
 from bookbay.repositories.appointments import StoredAppointment
 from bookbay.repositories.audit import AuditRepository
 from bookbay.repositories.customers import CustomersRepository
-from bookbay.services import booking, customer_admin, lifecycle
-from bookbay.services.booking.ports import BookingStore
-from bookbay.services.customer_admin import CustomerEdit
+from bookbay.services import lifecycle
 from bookbay.services.econfirmation import Sent
 from bookbay.services.lifecycle import Ask
 from bookbay.services.staff_actions import StaffDeps
+
+if TYPE_CHECKING:  # the phone booking and profile edit load these on use: most requests are reads
+    from bookbay.services.booking.ports import BookingStore
 
 Action = Literal["confirm", "check-in", "complete", "cancel", "no-show", "send-confirmation"]
 MAX_LIST_DAYS = 92
@@ -143,6 +145,8 @@ def enter_booking(
 ) -> AdminAppointment:
     """A phone booking staff enter: booked confirmed under the online rules (``booking.book``),
     the preferred channel the customer gave kept on their profile; read back with its warnings."""
+    from bookbay.services import booking
+
     staff = deps.admin.staff
     result = booking.book(
         request,
@@ -165,6 +169,9 @@ def _keep_preference(
 ) -> None:
     """The preference the customer just gave staff goes on their profile (a new customer's is set by
     the booking; nothing is written when it is unchanged). The booking stands if this fails."""
+    from bookbay.services import customer_admin
+    from bookbay.services.customer_admin import CustomerEdit
+
     try:
         customer_admin.edit_customer(
             customers,
@@ -241,7 +248,7 @@ def _with_parts(
         history=deps.audit.appointment_history(appointment.id) if history else None,
         sent=sent,
         # Staff see the mark on every read and action of it (a confirm is theirs to decide)
-        warnings=(booking.DO_NOT_SERVICE_WARNING,) if appointment.do_not_service else (),
+        warnings=(DO_NOT_SERVICE_WARNING,) if appointment.do_not_service else (),
     )
 
 

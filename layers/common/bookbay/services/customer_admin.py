@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bookbay.domain.audit import Actor, AuditEntry
 from bookbay.domain.booking import CustomerProfile, CustomerSummary, PreferredChannel
@@ -29,8 +29,10 @@ from bookbay.repositories.customer_admin import (
 )
 from bookbay.repositories.customers import CustomersRepository, ProfileWritten, profile_audit
 from bookbay.services.customers import retrying
-from bookbay.services.source_links import SourceLinkCreated, create_source_link
 from bookbay.types import normalize_email, normalize_phone
+
+if TYPE_CHECKING:  # known-source links load on their one route, not with every staff request
+    from bookbay.services.source_links import SourceLinkCreated
 
 MatchedBy = Literal["phone", "email", "name"]
 # A search text of phone characters only (digits, spaces, + - . ( )) is a phone number.
@@ -190,6 +192,8 @@ def create_link(
         if campaign:
             parts.append(f"campaign {campaign}")
         return audit.entry(actor, "customer.source_link", now, note=", ".join(parts))
+
+    from bookbay.services.source_links import create_source_link
 
     return create_source_link(
         deps.customers,

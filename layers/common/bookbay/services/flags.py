@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bookbay.domain.addresses import checked_address
 from bookbay.domain.audit import Actor, FieldChange
 from bookbay.domain.catalog import Address
 from bookbay.domain.flags import Flag, FlagField, is_flag_id
@@ -19,7 +20,6 @@ from bookbay.exceptions import FlagNotFound, StaleWrite
 from bookbay.observability import logger
 from bookbay.repositories import audit
 from bookbay.repositories.flags import FlagPage, FlagsRepository, StoredFlag
-from bookbay.services.booking import checked_address
 
 WRITE_ATTEMPTS = 3
 

@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bookbay.domain import flags
-from bookbay.domain.booking import Appointment
+from bookbay.domain.addresses import checked_address
+from bookbay.domain.booking import DO_NOT_SERVICE_WARNING, Appointment
 from bookbay.domain.booking_request import BookingRequest
 from bookbay.domain.ids import new_id
 from bookbay.exceptions import CustomerChanged, FlagCheckIncomplete, SlotUnavailable, VerificationRequired
 from bookbay.observability import logger
 from bookbay.repositories.booking import CustomerLookup
-from bookbay.services.booking.offer import checked_address, make_offer, unavailable
+from bookbay.services.booking.offer import make_offer, unavailable
 from bookbay.services.booking.plan import make_plan, named_parts
 from bookbay.services.booking.ports import (
     BookingStore,
@@ -70,9 +71,6 @@ class BookingResult:
     manage_url: str
     # Said to staff (a manual booking), never to a customer: e.g. a Do Not Service customer.
     warnings: tuple[str, ...] = ()
-
-
-DO_NOT_SERVICE_WARNING = "do_not_service"
 
 
 # ------------------------------------------------------------------------------ the use case

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bookbay.domain import availability
-from bookbay.domain.addresses import canonical_address
+from bookbay.domain.addresses import checked_address
 from bookbay.domain.booking import (
     CustomerAddress,
 )
 from bookbay.domain.booking_request import BookingRequest
-from bookbay.domain.catalog import Address, Catalog, Location, Service, ShopSettings
+from bookbay.domain.catalog import Catalog, Location, Service, ShopSettings
 from bookbay.exceptions import (
     LocationNotFound,
     ServiceNotFound,
@@ -101,35 +100,6 @@ def make_offer(
             availability_repo=availability_repo,
         )
     return Offer(catalog, location, service, start, slots, address)
-
-
-def checked_address(address: Address) -> str:
-    """The canonical form of a US street address; ValidationFailed (with the fields) when it is
-    not one: usaddress must read a street address, and the ZIP must exist in the given state."""
-    import usaddress  # loads its model on first use
-    import zipcodes  # loads its data set on first use
-
-    details: list[dict[str, Any]] = []
-    street = " ".join(part for part in (address.line1, address.line2 or "") if part)
-    try:
-        tagged, kind = usaddress.tag(street)
-    except usaddress.RepeatedLabelError:
-        tagged, kind = {}, "Ambiguous"
-    if kind != "Street Address" or not tagged.get("AddressNumber") or not tagged.get("StreetName"):
-        details.append({"field": "body.address.line1", "message": "not a street address (number and street)"})
-    try:
-        matches = zipcodes.matching(address.zip)
-    except (TypeError, ValueError):
-        matches = []
-    if not matches:
-        details.append({"field": "body.address.zip", "message": "unknown ZIP code"})
-    elif all(match.get("state") != address.state for match in matches):
-        details.append(
-            {"field": "body.address.state", "message": f"ZIP code {address.zip} is not in this state"}
-        )
-    if details:
-        raise ValidationFailed("The address is not a valid US street address.", details=details)
-    return canonical_address(address)
 
 
 def unavailable(
