@@ -220,11 +220,20 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="also measure the app.py in this folder, as a function named after it (repeatable)",
     )
+    parser.add_argument(
+        "--environment-of",
+        metavar="FUNCTION",
+        help="give the --extra modules this template function's environment (logical id)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
-    functions = [f for f in template_functions() if not args.only or f.logical_id in args.only]
-    functions += [Function(folder.name, folder.resolve(), "app", {}) for folder in args.extra]
+    every = {function.logical_id: function for function in template_functions()}
+    if args.environment_of and args.environment_of not in every:
+        parser.error(f"--environment-of: no function {args.environment_of} in template.yaml")
+    extra_environment = every[args.environment_of].environment if args.environment_of else {}
+    functions = [f for f in every.values() if not args.only or f.logical_id in args.only]
+    functions += [Function(folder.name, folder.resolve(), "app", extra_environment) for folder in args.extra]
     with tempfile.TemporaryDirectory(prefix="bookbay-bench-") as tmp:
         baseline_dir = Path(tmp)
         (baseline_dir / "app.py").write_text(BASELINE_MODULE, encoding="utf-8")
