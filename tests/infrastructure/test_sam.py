@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -119,6 +120,98 @@ def test_transformed_gateway_responses_keep_their_json_templates(transformed: di
     assert responses
     for kind, response in responses.items():
         assert '"error"' in response["responseTemplates"]["application/json"], kind
+
+
+def _transform(*uris: str) -> dict[str, Any]:
+    """template.yaml after the SAM transform, with LOGICAL_ID=S3_URI code locations (a new build)."""
+    result = subprocess.run(
+        [str(SAM_PYTHON), str(TRANSFORM), "template.yaml", *uris],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    body: dict[str, Any] = json.loads(result.stdout)
+    return body
+
+
+def _snapstart_functions(template: dict[str, Any]) -> set[str]:
+    return {
+        name for name, res in template["Resources"].items() if "SnapStart" in (res.get("Properties") or {})
+    }
+
+
+def _versions(transformed: dict[str, Any]) -> dict[str, str]:
+    """Each function's AWS::Lambda::Version logical id (SAM names it by a hash of what publishes)."""
+    return {
+        res["Properties"]["FunctionName"]["Ref"]: name
+        for name, res in transformed["Resources"].items()
+        if res["Type"] == "AWS::Lambda::Version"
+    }
+
+
+def test_transformed_snapstart_functions_are_invoked_through_their_live_alias(
+    transformed: dict[str, Any], template: dict[str, Any]
+) -> None:
+    snapstart = _snapstart_functions(template)
+    resources = transformed["Resources"]
+    # Every route's integration: the live alias of a SnapStart function, any other function itself
+    targets: set[str] = set()
+    for path, methods in resources["BookbayApi"]["Properties"]["Body"]["paths"].items():
+        for method, operation in methods.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            (target,) = re.findall(r"/functions/\$\{([^}]+)\}/invocations", uri)
+            function = target.removesuffix("Aliaslive").removesuffix(".Arn")
+            expected = f"{function}Aliaslive" if function in snapstart else f"{function}.Arn"
+            assert target == expected, f"{method.upper()} {path}: {target}"
+            targets.add(function)
+    assert snapstart <= targets
+    # and API Gateway may invoke exactly that: the alias, not the function's $LATEST
+    for name, res in resources.items():
+        if (
+            res["Type"] == "AWS::Lambda::Permission"
+            and res["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        ):
+            ref = res["Properties"]["FunctionName"]["Ref"]
+            function = ref.removesuffix("Aliaslive")
+            assert ref == (f"{function}Aliaslive" if function in snapstart else function), name
+
+
+def test_transformed_versions_are_deleted_when_replaced_and_described(
+    transformed: dict[str, Any], template: dict[str, Any]
+) -> None:
+    resources = transformed["Resources"]
+    versions = _versions(transformed)
+    assert set(versions) == _snapstart_functions(template)
+    for function, version in versions.items():
+        assert resources[version]["DeletionPolicy"] == "Delete", version
+        assert (
+            resources[version]["Properties"]["Description"]
+            == (template["Resources"][function]["Properties"]["VersionDescription"])
+        )
+        alias = resources[f"{function}Aliaslive"]
+        assert alias["Type"] == "AWS::Lambda::Alias"
+        assert alias["Properties"]["Name"] == "live"
+        assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
+        assert resources[function]["Properties"]["SnapStart"] == {
+            "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+        }
+
+
+def test_transformed_a_release_publishes_the_versions_it_changes(sam_cli: None) -> None:
+    # Given the template as built
+    built = _versions(_transform())
+    # When only the layer is new, every function behind an alias gets a new version (the alias
+    # would otherwise stay on versions with the old layer)
+    new_layer = _versions(_transform("CommonLayer=s3://bookbay-artifacts/another-layer.zip"))
+    assert set(new_layer) == set(built)
+    for function, version in new_layer.items():
+        assert version != built[function], function
+    # and when only one function's code is new, only that function's version is new
+    new_booking = _versions(_transform("BookingFunction=s3://bookbay-artifacts/another-booking.zip"))
+    assert {f for f in built if new_booking[f] != built[f]} == {"BookingFunction"}
 
 
 def test_sam_build_without_docker(sam_cli: None, tmp_path: Path) -> None:
