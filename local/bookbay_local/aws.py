@@ -198,6 +198,62 @@ def _restore(table: Any, hash_key: Any, range_key: Any, had_hash: bool, before: 
             del table.items[hash_key]
 
 
+_QUERYING = threading.local()  # .partition: (table, hash key) of this thread's query of a table
+
+
+def query_partitions_only() -> None:
+    """Make a Query of a table read the items of its partition, not every item of the table.
+
+    moto's ``Table.query`` starts from ``all_items()`` (every item, sorted by key) and keeps those
+    whose hash key is the one asked for: each Query cost time in proportion to the table (the
+    booking function's catalog query, ``PK=SHOP``, was most of a booking's time after a few
+    hundred bookings). While a query of the table itself (not of an index) runs, ``all_items()``
+    hands it the items stored under its hash key instead (moto keeps a table's items by hash key,
+    its keys hash as they compare); moto still filters them by that key and does all the rest
+    (the key condition, sorting, paging, Limit, filters, projections). Index queries and scans are
+    moto's as they were. Idempotent; tests/integration/test_local_transactions.py checks a query
+    reads only its partition and answers as before.
+    """
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+    if getattr(original_query, "_bookbay_partitions", False):
+        return
+    signature = inspect.signature(original_query)
+    if not {"hash_key", "index_name"} <= signature.parameters.keys():
+        raise RuntimeError(
+            f"moto's Table.query{signature} changed: see bookbay_local.aws.query_partitions_only"
+        )
+
+    @functools.wraps(original_query)
+    def query(self: Table, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        hash_key = bound.get("hash_key")
+        narrowed = hash_key is not None and bound.get("index_name") is None
+        outer = getattr(_QUERYING, "partition", None)
+        _QUERYING.partition = (self, hash_key) if narrowed else None
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            _QUERYING.partition = outer
+
+    @functools.wraps(original_all_items)
+    def all_items(self: Table) -> list[Any]:
+        partition = getattr(_QUERYING, "partition", None)
+        if partition is None or partition[0] is not self:
+            everything: list[Any] = original_all_items(self)
+            return everything
+        stored = self.items.get(partition[1])  # (items is a defaultdict: no [] here)
+        if stored is None:
+            return []
+        return sorted(stored.values(), key=lambda item: item.range_key) if self.range_key_attr else [stored]
+
+    query._bookbay_partitions = True  # type: ignore[attr-defined]
+    Table.query, Table.all_items = query, all_items
+
+
 class _Untracked(list[Any]):
     """An ``instances_tracked`` list that keeps nothing."""
 
@@ -246,6 +302,7 @@ class MotoServer:
         serialize_dynamodb_requests()
         keep_streams_across_rollbacks()
         journal_transactions()
+        query_partitions_only()
         keep_dynamodb_memory_bounded()
         self._server.start()
         self._started = True

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from bookbay_local.aws import MotoServer
 
@@ -292,3 +292,75 @@ def test_a_transaction_on_a_big_table_copies_only_the_items_it_names(
         assert copied <= 2 * len(transaction(fail=fail)), f"{copied} items copied (fail={fail})"
     # and so it is quick: a copy of 5000 items took about a second
     assert max(seconds.values()) < 0.5, seconds
+
+
+# ------------------------------------------------------------------------------ queries
+def test_a_query_of_the_table_reads_only_its_partition_and_answers_as_before(
+    clients: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto's query started from every item of the table, sorted: a booking's catalog query
+    # (PK=SHOP) grew with the table. Now a query of the table reads its partition's items only.
+    dynamodb, _ = clients
+    seed(dynamodb, count=5000)
+    scanned: list[dict[str, Any]] = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=TABLE):
+        scanned += page["Items"]
+
+    def expected(pk: str, keep: Any = lambda row: True) -> list[dict[str, Any]]:
+        return sorted((r for r in scanned if r["PK"]["S"] == pk and keep(r)), key=lambda r: r["SK"]["S"])
+
+    compared = 0
+    original = DynamoType.__eq__
+
+    def counting(self: DynamoType, other: DynamoType) -> bool:
+        nonlocal compared
+        compared += 1
+        return bool(original(self, other))
+
+    monkeypatch.setattr(DynamoType, "__eq__", counting)
+    query = {"TableName": TABLE, "KeyConditionExpression": "PK = :pk"}
+    answer = dynamodb.query(**query, ExpressionAttributeValues={":pk": s("OTHER#7")})
+    assert answer["Items"] == expected("OTHER#7")
+    assert compared < 500, f"{compared} key comparisons for a 10-item partition of a 5005-item table"
+
+    # Newest first, 3 at a time
+    pages: list[list[dict[str, Any]]] = []
+    start: dict[str, Any] = {}
+    while True:
+        page = dynamodb.query(
+            **query, ExpressionAttributeValues={":pk": s("OTHER#7")}, ScanIndexForward=False, Limit=3, **start
+        )
+        pages.append(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    assert [len(p) for p in pages] == [3, 3, 3, 1]
+    assert [r for p in pages for r in p] == expected("OTHER#7")[::-1]
+    # A range condition, a filter, a projection
+    ranged = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk AND SK BETWEEN :a AND :b",
+        FilterExpression="GSI1PK <> :l",
+        ExpressionAttributeValues={
+            ":pk": s("OTHER#7"),
+            ":a": s("SK#72"),
+            ":b": s("SK#77"),
+            ":l": s("LOCATION#4"),
+        },
+        ProjectionExpression="SK",
+    )["Items"]
+    wanted = expected(
+        "OTHER#7", lambda r: "SK#72" <= r["SK"]["S"] <= "SK#77" and r["GSI1PK"]["S"] != "LOCATION#4"
+    )
+    assert ranged == [{"SK": r["SK"]} for r in wanted] and len(ranged) == 5
+    assert dynamodb.query(**query, ExpressionAttributeValues={":pk": s("NO-SUCH")})["Items"] == []
+    # An index's query is moto's own (every item with the index key)
+    indexed = dynamodb.query(
+        TableName=TABLE,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": s("LOCATION#3")},
+    )
+    in_index = [r for r in scanned if r.get("GSI1PK") == s("LOCATION#3")]
+    assert len(in_index) > 700 and "LastEvaluatedKey" not in indexed
+    assert [r["GSI1SK"]["S"] for r in indexed["Items"]] == sorted(r["GSI1SK"]["S"] for r in in_index)
