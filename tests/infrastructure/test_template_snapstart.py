@@ -297,11 +297,6 @@ def test_the_module_is_cheap_to_import() -> None:
     assert set(result.stdout.split()) <= {"bookbay", "bookbay.snapstart", "__future__"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not wired yet: bookbay/observability.py (imported by every handler) needs the line "
-    "`from bookbay import snapstart as _snapstart  # noqa: F401 - registers the SnapStart hooks`",
-)
 def test_every_snapstart_function_loads_the_hooks(template: Template) -> None:
     # Lambda runs only hooks registered by modules the handler's import loads.
     for name in SNAPSTART_FUNCTIONS:

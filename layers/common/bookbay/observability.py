@@ -18,6 +18,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
+from bookbay import snapstart as _snapstart  # noqa: F401 - registers the SnapStart hooks (every handler imports this)
+
 METRICS_NAMESPACE = "Bookbay"
 TRACE_SUBSEGMENTS_ENV = "BOOKBAY_TRACE_SUBSEGMENTS"
 
